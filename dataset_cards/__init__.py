@@ -1,0 +1,1 @@
+"""Dataset and model cards (Jinja templates shipped as package data)."""

@@ -1,0 +1,1 @@
+"""Deduplication, embeddings, capacity-constrained clustering and long-tail scores."""

@@ -1,0 +1,1 @@
+"""`lm-mixup distill`: distill a real low-quality instruction pool."""

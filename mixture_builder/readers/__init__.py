@@ -1,0 +1,1 @@
+"""Readers that bring raw sources into the pipeline as canonical datatrove Documents."""

@@ -1,0 +1,1 @@
+"""The teacher-LLM layer: backends, cache, retries, prompt templates, rater."""
