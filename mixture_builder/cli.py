@@ -41,8 +41,9 @@ def _register_subcommands() -> None:
     from mixture_builder.build import cli as build_cli
     from mixture_builder.distill import cli as distill_cli
     from mixture_builder.readers import cli as readers_cli
+    from mixture_builder.teacher import cli as teacher_cli
 
-    for module in (readers_cli, build_cli, distill_cli, train_cli, hub_cli, cards_cli):
+    for module in (readers_cli, teacher_cli, build_cli, distill_cli, train_cli, hub_cli, cards_cli):
         module.register(app)
 
 

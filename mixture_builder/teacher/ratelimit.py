@@ -1,0 +1,79 @@
+"""Client-side rate limits (requests/min, tokens/min) and retry delays with jitter."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+
+
+class TokenBucket:
+    """An async token bucket refilled at ``per_minute / 60`` per second, holding ``burst_s`` seconds of rate.
+
+    ``acquire(n)`` waits until ``n`` tokens (at most one bucket's worth) are available; waiters are served in
+    arrival order.
+    """
+
+    def __init__(self, per_minute: float, burst_s: float = 1.0) -> None:
+        self.rate = per_minute / 60.0
+        self.capacity = max(1.0, self.rate * burst_s)
+        self._tokens = self.capacity
+        self._stamp = time.monotonic()
+        self._lock = asyncio.Lock()
+
+    async def acquire(self, amount: float = 1.0) -> None:
+        amount = min(float(amount), self.capacity)
+        async with self._lock:
+            while True:
+                now = time.monotonic()
+                self._tokens = min(self.capacity, self._tokens + (now - self._stamp) * self.rate)
+                self._stamp = now
+                if self._tokens >= amount:
+                    self._tokens -= amount
+                    return
+                await asyncio.sleep((amount - self._tokens) / self.rate)
+
+
+class RateLimiter:
+    """Both limits of a config; either may be ``None`` (off)."""
+
+    def __init__(self, requests_per_minute: float | None, tokens_per_minute: float | None) -> None:
+        self.requests = TokenBucket(requests_per_minute) if requests_per_minute else None
+        self.tokens = TokenBucket(tokens_per_minute) if tokens_per_minute else None
+
+    async def acquire(self, tokens: int) -> None:
+        if self.requests is not None:
+            await self.requests.acquire(1)
+        if self.tokens is not None:
+            await self.tokens.acquire(tokens)
+
+
+class Backoff:
+    """Exponential backoff with equal jitter; a server's ``Retry-After`` takes precedence (capped)."""
+
+    def __init__(self, base_s: float, max_s: float, seed: int = 0) -> None:
+        self.base_s, self.max_s = base_s, max_s
+        self._rng = random.Random(seed)
+
+    def delay(self, attempt: int, retry_after: float | None = None) -> float:
+        """Seconds to wait before retry number ``attempt + 1`` (``attempt`` counts from 0)."""
+        if retry_after is not None and retry_after >= 0:
+            return min(retry_after, self.max_s) + self._rng.uniform(0, 0.1 * min(retry_after, self.max_s))
+        ceiling = min(self.max_s, self.base_s * 2**attempt)
+        return ceiling / 2 + self._rng.uniform(0, ceiling / 2)
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds from a ``Retry-After`` header (delta-seconds or an HTTP date); ``None`` when absent/unreadable."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    from email.utils import parsedate_to_datetime
+
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None
