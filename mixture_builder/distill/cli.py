@@ -2,8 +2,48 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 
 def register(app: typer.Typer) -> None:
     """Add this package's subcommands to ``app``."""
+    app.command(name="distill")(distill)
+
+
+def distill(
+    config: Path | None = typer.Option(
+        None, "--config", "-c", help="YAML config (see configs/distill_*.yaml). Default: the embedded demo."
+    ),
+    output: str | None = typer.Option(None, "--output", "-o", help="Output folder (overrides the config)."),
+    report: bool = typer.Option(False, "--report", help="Also write report.html (clusters beside distillations)."),
+    push: str | None = typer.Option(None, "--push", help="Push the result to this Hub dataset repo."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Ignore the LLM response cache and start over."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print the resolved config and stages; run nothing."),
+) -> None:
+    """Distill a low-quality instruction pool into a small high-quality dataset (LM-Mixup)."""
+    import json
+
+    from mixture_builder.distill.config import DistillConfig, demo_config
+    from mixture_builder.distill.pipeline import STAGES, run_distill
+
+    cfg = DistillConfig.from_yaml(config) if config else demo_config()
+    if output:
+        cfg.output = output
+    if report:
+        cfg.report = True
+    if push:
+        cfg.push_to = push
+    if dry_run:
+        typer.echo(json.dumps(cfg.to_dict(), indent=2, default=str))
+        typer.echo("stages: " + " → ".join(STAGES))
+        return
+    stats = run_distill(cfg, use_cache=not no_cache)
+    out = stats.get("output", {})
+    typer.echo(f"wrote {out.get('rows', 0)} rows ({out.get('distilled', 0)} distilled, {out.get('original', 0)} "
+               f"original) from {stats.get('input_records', 0)} input records to {cfg.output}")
+    if cfg.report:
+        typer.echo(f"report: {Path(cfg.output) / 'report.html'}")
+    if stats.get("pushed_to"):
+        typer.echo(f"pushed: {stats['pushed_to']}")

@@ -1,0 +1,101 @@
+"""Run a local checkpoint folder or Hub model id (e.g. one `lm-mixup train` produced) as the distiller.
+
+``transformers`` on CPU/GPU (the embedded teacher's batched ``generate_batch``: left padding, chat template,
+greedy unless ``temperature > 0``), or vLLM on GPU (optional extra,
+imported lazily). Replies are stored in the teacher layer's response cache (same keys: model, messages,
+generation parameters), so a killed run resumes without generating twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from mixture_builder.errors import ConfigError
+from mixture_builder.teacher.types import ChatResult
+
+
+class CheckpointGenerator:
+    """Chat completions from a checkpoint; ``generate(list_of_messages) -> list[ChatResult]``."""
+
+    def __init__(
+        self,
+        checkpoint: str,
+        *,
+        engine: str = "transformers",
+        max_new_tokens: int = 512,
+        temperature: float = 0.0,
+        batch_size: int = 4,
+        cache_path: str | Path | None = None,
+        seed: int = 0,
+    ) -> None:
+        self.checkpoint = checkpoint
+        self.engine = engine
+        self.max_new_tokens = max_new_tokens
+        self.temperature = temperature
+        self.batch_size = batch_size
+        self.seed = seed
+        self.cache_path = cache_path
+        self._model: Any = None
+        self._cache: Any = None
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return {"engine": self.engine, "max_tokens": self.max_new_tokens, "temperature": self.temperature,
+                "seed": self.seed}
+
+    def generate(self, conversations: Sequence[list[dict[str, str]]]) -> list[ChatResult]:
+        """One completion per conversation, in order (cached ones are not regenerated)."""
+        from mixture_builder.teacher.cache import ResponseCache, request_key
+
+        if self.cache_path and self._cache is None:
+            self._cache = ResponseCache(self.cache_path)
+        keys = [request_key(self.checkpoint, list(m), self.params) for m in conversations]
+        results: dict[int, ChatResult] = {}
+        if self._cache is not None:
+            cached = self._cache.get_many(keys)
+            results = {i: cached[k] for i, k in enumerate(keys) if k in cached}
+        todo = [i for i in range(len(conversations)) if i not in results]
+        for start in range(0, len(todo), self.batch_size):
+            batch = todo[start:start + self.batch_size]
+            outputs = self._generate_batch([conversations[i] for i in batch])
+            for i, result in zip(batch, outputs):
+                results[i] = result
+                if self._cache is not None:
+                    self._cache.put(keys[i], self.checkpoint, result)
+        return [results[i] for i in range(len(conversations))]
+
+    def _generate_batch(self, conversations: list[list[dict[str, str]]]) -> list[ChatResult]:
+        if self.engine == "vllm":
+            return self._generate_vllm(conversations)
+        return self._generate_transformers(conversations)
+
+    def _generate_transformers(self, conversations: list[list[dict[str, str]]]) -> list[ChatResult]:
+        from mixture_builder.teacher.embedded import generate_batch
+
+        try:
+            return generate_batch(self.checkpoint, conversations, max_tokens=self.max_new_tokens,
+                                  temperature=self.temperature, seed=self.seed)
+        except OSError as error:
+            raise ConfigError(f"cannot load checkpoint {self.checkpoint!r} ({error})", field="distiller.checkpoint",
+                              fix="give a local model folder or a Hub id present in the local cache") from error
+
+    def _generate_vllm(self, conversations: list[list[dict[str, str]]]) -> list[ChatResult]:
+        try:
+            from vllm import LLM, SamplingParams
+        except ImportError as error:
+            raise ConfigError("engine 'vllm' needs vLLM", field="distiller.engine",
+                              fix="pip install 'lm-mixup[vllm]' on a GPU machine, or use engine: transformers") from error
+        if self._model is None:
+            self._model = LLM(model=self.checkpoint, seed=self.seed)
+        params = SamplingParams(temperature=self.temperature, max_tokens=self.max_new_tokens, seed=self.seed)
+        outputs = self._model.chat(conversations, params, use_tqdm=False)
+        return [ChatResult(text=o.outputs[0].text, finish_reason=o.outputs[0].finish_reason,
+                           prompt_tokens=len(o.prompt_token_ids or []),
+                           completion_tokens=len(o.outputs[0].token_ids)) for o in outputs]
+
+    def close(self) -> None:
+        if self._cache is not None:
+            self._cache.close()
+            self._cache = None

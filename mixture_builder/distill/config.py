@@ -1,0 +1,332 @@
+"""``DistillConfig``: one dataclass tree for Python, the CLI and YAML (``lm-mixup distill --config FILE``).
+
+Every field has help text (``field(metadata={"help": ...})``); values are checked in ``__post_init__`` and a
+YAML file with an unknown key fails with the key's path and the known keys. The defaults are the embedded
+demo: the packaged pool, SmolLM2 on CPU as rater and distiller, offline.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import types
+import typing
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from mixture_builder.clustering.capacity import CapacityConfig
+from mixture_builder.errors import ConfigError
+from mixture_builder.teacher.config import TeacherConfig
+
+ON_ERROR = ("raise", "skip")
+ENGINES = ("transformers", "vllm")
+
+
+def demo_pool_path() -> Path:
+    """The packaged demo pool: instruction samples written for this project, redundant and flawed on purpose,
+    in three sources (``general``, ``howto``, ``code``: one folder each, with a ``SOURCE.md``)."""
+    return Path(str(resources.files("mixture_builder.distill") / "demo"))
+
+
+def _help(text: str, **kwargs: Any) -> Any:
+    return field(metadata={"help": text}, **kwargs)
+
+
+def _bad(section: str, name: str, problem: str, fix: str) -> ConfigError:
+    return ConfigError(problem, field=f"{section}.{name}" if section else name, fix=fix)
+
+
+@dataclass
+class PoolConfig:
+    """One instruction pool to read."""
+
+    path: str = _help("File or folder of instruction samples (any format the readers know).")
+    format: str = _help("Reader format, or 'auto' to pick by file name/content.", default="auto")
+    source: str | None = _help("Source name recorded on every record (default: what the reader infers).",
+                               default=None)
+    license: str | None = _help("License recorded on every record (default: what the reader infers).",
+                                default=None)
+    limit: int | None = _help("Read at most this many records (None: all).", default=None)
+    glob_pattern: str | None = _help("Which files of a folder to read (None: every data file; README/SOURCE.md "
+                                     "and hidden files are skipped).", default=None)
+
+    def __post_init__(self) -> None:
+        if not self.path:
+            raise _bad("pools", "path", "a pool needs a path", "give a file or folder of instruction samples")
+        if self.limit is not None and self.limit < 1:
+            raise _bad("pools", "limit", f"must be >= 1 or null, got {self.limit}", "use a positive integer")
+
+
+@dataclass
+class DedupConfig:
+    """Duplicate removal before scoring."""
+
+    exact: bool = _help("Drop exact duplicates (same normalised text).", default=True)
+    near: bool = _help("Drop near-duplicates with MinHash (datatrove).", default=True)
+
+
+@dataclass
+class ScoringConfig:
+    """Where the 0–5 quality scores come from and what counts as high quality."""
+
+    score_column: str | None = _help(
+        "Record field holding an existing 0–5 quality score (looked up in the record and its "
+        "quality_signals); records without one are rated by the LLM rater when rate_missing is on.",
+        default="quality",
+    )
+    scores_file: str | None = _help(
+        "JSONL or CSV file with existing scores: columns 'id' (record id or source id) and score_column.",
+        default=None,
+    )
+    rate_missing: bool = _help("Rate records that have no existing score with the LLM rater.", default=True)
+    threshold: int = _help("Score at or above which a record is high quality (the paper: 4).", default=4)
+    rater: TeacherConfig = _help("The LLM rater (teacher layer settings).", default_factory=TeacherConfig)
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.threshold <= 5:
+            raise _bad("scoring", "threshold", f"must be within 0–5, got {self.threshold}", "use e.g. 4")
+
+
+@dataclass
+class ClusteringConfig:
+    """Capacity-constrained clustering of the low-quality records (per source)."""
+
+    capacity: CapacityConfig = _help("Cluster sizes: min_size, max_size, mean, std, seed (paper: 2, 25, 10, 3).",
+                                     default_factory=CapacityConfig)
+    per_source: bool = _help("Cluster each source separately (the paper) instead of the whole pool.",
+                             default=True)
+    embedding_model: str | None = _help(
+        "sentence-transformers model (path or id) to embed prompt+answer; None: the offline MiniLM.", default=None
+    )
+
+
+@dataclass
+class DistillerConfig:
+    """The model that writes one sample per cluster: a teacher-layer LLM or a local/Hub checkpoint."""
+
+    checkpoint: str | None = _help(
+        "Local checkpoint folder or Hub model id (e.g. from `lm-mixup train`); when set, it is run with "
+        "`engine` instead of the teacher.", default=None
+    )
+    engine: str = _help("Engine of a checkpoint: 'transformers' (CPU/GPU) or 'vllm' (GPU, optional extra).",
+                        default="transformers")
+    teacher: TeacherConfig = _help("Teacher-layer LLM used when no checkpoint is set.",
+                                   default_factory=TeacherConfig)
+    max_new_tokens: int = _help("Most tokens written per cluster.", default=512)
+    temperature: float = _help("Sampling temperature of a checkpoint (0: greedy).", default=0.0)
+    batch_size: int = _help("Clusters per generation batch of a checkpoint.", default=4)
+    strict_format: bool | None = _help(
+        "Require exactly <think>…</think><answer>…</answer> (the LM-Mixup format); False accepts one "
+        "<answer>…</answer> anywhere. None: strict for checkpoints, lenient for teachers.", default=None
+    )
+
+    def __post_init__(self) -> None:
+        if self.engine not in ENGINES:
+            raise _bad("distiller", "engine", f"unknown engine {self.engine!r}", f"use one of {', '.join(ENGINES)}")
+        for name in ("max_new_tokens", "batch_size"):
+            if getattr(self, name) < 1:
+                raise _bad("distiller", name, f"must be >= 1, got {getattr(self, name)}", "use a positive integer")
+        if self.temperature < 0:
+            raise _bad("distiller", "temperature", f"must be >= 0, got {self.temperature}", "use 0 for greedy")
+
+    @property
+    def strict(self) -> bool:
+        """Whether completions must follow the LM-Mixup format exactly."""
+        return bool(self.checkpoint) if self.strict_format is None else self.strict_format
+
+    @property
+    def model_id(self) -> str:
+        """The distiller's name in provenance."""
+        return self.checkpoint if self.checkpoint else self.teacher.model_id
+
+
+@dataclass
+class MergeConfig:
+    """How many distilled samples join the original high-quality ones.
+
+    ``top_n`` caps the distilled samples; ``ratio`` is the distilled share of the result (0.5: as many
+    distilled as originals); ``size`` caps the whole result (split by ``ratio``, default 0.5). Both sides
+    are taken best first (quality, then long-tail score).
+    """
+
+    top_n: int | None = _help("Keep at most this many distilled samples (None: all that pass re-rating).",
+                              default=None)
+    ratio: float | None = _help("Distilled share of the merged set, in (0, 1] (None: no balancing).",
+                                default=None)
+    size: int | None = _help("Total size of the merged set (None: everything selected).", default=None)
+    rerate: bool = _help("Re-rate the distilled samples with the rater and keep >= scoring.threshold.",
+                         default=True)
+    long_tail_k: int = _help("Neighbours of the long-tail score (mean cosine distance).", default=15)
+
+    def __post_init__(self) -> None:
+        for name in ("top_n", "size"):
+            value = getattr(self, name)
+            if value is not None and value < 0:
+                raise _bad("merge", name, f"must be >= 0 or null, got {value}", "use a non-negative integer")
+        if self.ratio is not None and not 0 < self.ratio <= 1:
+            raise _bad("merge", "ratio", f"must be within (0, 1], got {self.ratio}", "e.g. 0.5")
+        if self.long_tail_k < 1:
+            raise _bad("merge", "long_tail_k", f"must be >= 1, got {self.long_tail_k}", "e.g. 15")
+
+
+@dataclass
+class DecontConfig:
+    """Optional n-gram decontamination against benchmark test sets (datatrove's NGramsDecontFilter)."""
+
+    test_sets: list[str] = _help(
+        "Benchmark files (JSON/JSONL/CSV/Parquet, any reader format); records with an n-gram of their "
+        "question/answer are dropped. Empty: off.", default_factory=list
+    )
+    n_grams: int = _help("n-gram length (datatrove's default: 12).", default=12)
+    find_query_ngrams: bool = _help("Also match n-grams of the benchmark questions alone.", default=True)
+
+    def __post_init__(self) -> None:
+        if self.n_grams < 2:
+            raise _bad("decontamination", "n_grams", f"must be >= 2, got {self.n_grams}", "e.g. 12")
+
+
+@dataclass
+class DistillConfig:
+    """A whole `lm-mixup distill` run."""
+
+    pools: list[PoolConfig] = _help("Instruction pools to read (default: the packaged demo pool).",
+                                    default_factory=lambda: [PoolConfig(path=str(demo_pool_path()))])
+    output: str = _help("Output folder (Parquet shards, README.md card, stats.json, report.html).",
+                        default="distilled")
+    on_error: str = _help("Bad input records: 'raise' (stop with the location) or 'skip' (count per reason).",
+                          default="raise")
+    dedup: DedupConfig = _help("Duplicate removal.", default_factory=DedupConfig)
+    scoring: ScoringConfig = _help("Quality scores and the high/low split.", default_factory=ScoringConfig)
+    clustering: ClusteringConfig = _help("Clustering of the low-quality records.", default_factory=ClusteringConfig)
+    distiller: DistillerConfig = _help("The distilling model.", default_factory=DistillerConfig)
+    merge: MergeConfig = _help("Re-rating, ranking and merging.", default_factory=MergeConfig)
+    decontamination: DecontConfig = _help("Benchmark decontamination.", default_factory=DecontConfig)
+    report: bool = _help("Also write report.html (each cluster beside its distillation).", default=False)
+    push_to: str | None = _help("Hub dataset repo id to push the result to (None: no push).", default=None)
+    private: bool = _help("Create the pushed repo as private.", default=False)
+    pretty_name: str = _help("Dataset name on the card.", default="LM-Mixup distilled instruction data")
+    tasks: int = _help("datatrove tasks per record-wise stage.", default=1)
+    workers: int = _help("datatrove workers run at once (-1: all tasks).", default=1)
+
+    def __post_init__(self) -> None:
+        if self.on_error not in ON_ERROR:
+            raise _bad("", "on_error", f"unknown value {self.on_error!r}", "use 'raise' or 'skip'")
+        if not self.pools:
+            raise _bad("", "pools", "no pools given", "list at least one pool with a path")
+        if self.tasks < 1:
+            raise _bad("", "tasks", f"must be >= 1, got {self.tasks}", "use a positive integer")
+
+    @property
+    def work_dir(self) -> Path:
+        """Intermediate files of the run (never pushed)."""
+        return Path(self.output) / ".lm-mixup"
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None, *, source: str | None = None) -> DistillConfig:
+        """Build from a mapping (a YAML file's content); unknown keys are errors naming their path."""
+        return _build(cls, data or {}, source, "")
+
+    @classmethod
+    def from_yaml(cls, path: str | os.PathLike[str]) -> DistillConfig:
+        """Load a YAML file; relative pool/score/test-set paths are resolved against the file's folder."""
+        import yaml
+
+        path = Path(path)
+        if not path.is_file():
+            raise ConfigError("config file not found", path=str(path), fix="check the --config path")
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as error:
+            raise ConfigError(f"not valid YAML ({error})", path=str(path), fix="fix the YAML syntax") from error
+        if not isinstance(data, dict):
+            raise ConfigError("expected a mapping at the top level", path=str(path), fix="write key: value pairs")
+        config = cls.from_dict(data, source=str(path))
+        base = path.parent
+        for pool in config.pools:
+            pool.path = _resolve(pool.path, base)
+        if config.scoring.scores_file:
+            config.scoring.scores_file = _resolve(config.scoring.scores_file, base)
+        config.decontamination.test_sets = [_resolve(p, base) for p in config.decontamination.test_sets]
+        return config
+
+
+def _resolve(value: str, base: Path) -> str:
+    path = Path(os.path.expanduser(value))
+    return str(path if path.is_absolute() or not (base / path).exists() else base / path)
+
+
+def _build(cls: type, data: Any, source: str | None, prefix: str) -> Any:
+    """Recursively build dataclass ``cls`` from ``data``, rejecting unknown keys."""
+    if cls is TeacherConfig:
+        if not isinstance(data, dict):
+            raise ConfigError(f"expected a mapping, got {type(data).__name__}", path=source, field=prefix)
+        try:
+            return TeacherConfig.from_dict(data, source=source)
+        except ConfigError as error:
+            raise ConfigError(f"{prefix}: {error.problem}", path=source, fix=error.fix) from error
+    if not isinstance(data, dict):
+        raise ConfigError(f"expected a mapping, got {type(data).__name__}", path=source, field=prefix or None,
+                          fix="write key: value pairs")
+    known = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - set(known))
+    if unknown:
+        where = f"{prefix}." if prefix else ""
+        raise ConfigError(f"unknown option(s) {', '.join(where + k for k in unknown)}", path=source,
+                          fix=f"known options{' of ' + prefix if prefix else ''}: {', '.join(sorted(known))}")
+    hints = typing.get_type_hints(cls)
+    kwargs: dict[str, Any] = {}
+    for name, value in data.items():
+        kwargs[name] = _convert(hints[name], value, source, f"{prefix}.{name}" if prefix else name)
+    try:
+        return cls(**kwargs)
+    except ConfigError as error:
+        raise ConfigError(error.problem, path=source, field=error.field, fix=error.fix) from error
+    except TypeError as error:
+        raise ConfigError(str(error), path=source, field=prefix or None) from error
+
+
+def _convert(hint: Any, value: Any, source: str | None, where: str) -> Any:
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        options = [a for a in typing.get_args(hint) if a is not type(None)]
+        if value is None:
+            return None
+        hint, origin = options[0], typing.get_origin(options[0])
+    if dataclasses.is_dataclass(hint):
+        return _build(hint, value, source, where)
+    if origin is list:
+        (item,) = typing.get_args(hint)
+        if isinstance(value, (str, dict)):
+            value = [value]
+        if not isinstance(value, list):
+            raise ConfigError(f"expected a list, got {type(value).__name__}", path=source, field=where)
+        if item is PoolConfig:
+            value = [{"path": v} if isinstance(v, str) else v for v in value]
+        return [_convert(item, v, source, f"{where}[{i}]") for i, v in enumerate(value)]
+    if hint is bool and not isinstance(value, bool):
+        raise ConfigError(f"expected true/false, got {value!r}", path=source, field=where)
+    if hint in (int, float) and (isinstance(value, bool) or not isinstance(value, (int, float))):
+        raise ConfigError(f"expected a number, got {value!r}", path=source, field=where)
+    if hint is int and isinstance(value, float):
+        if not value.is_integer():
+            raise ConfigError(f"expected an integer, got {value!r}", path=source, field=where)
+        value = int(value)
+    if hint is str and not isinstance(value, str):
+        value = str(value)
+    return value
+
+
+def demo_config() -> DistillConfig:
+    """The embedded default of ``lm-mixup distill`` without ``--config`` (``configs/distill_demo.yaml``): the
+    packaged pool, SmolLM2-135M on CPU as rater and distiller, offline. The pool holds topics of 2–4 related
+    samples, so clusters are small (mean 4) and completions short, to finish in minutes on a laptop CPU."""
+    return DistillConfig(
+        output="distilled",
+        clustering=ClusteringConfig(capacity=CapacityConfig(min_size=2, max_size=8, mean=4.0, std=1.0)),
+        distiller=DistillerConfig(max_new_tokens=192),
+    )
