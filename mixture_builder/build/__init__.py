@@ -1,0 +1,1 @@
+"""`lm-mixup build`: regenerate MIXTURE from raw passages."""

@@ -1,0 +1,203 @@
+"""The MIXTURE build as datatrove pipelines, and ``build_mixture``: the Python API behind ``lm-mixup build``.
+
+Stages (each a datatrove pipeline with its own logging dir under ``{output}/.lm-mixup/logs/``; later ones
+``depends=`` on earlier ones, so Slurm and Ray run the same graph):
+
+1. ``samples`` (``executor.tasks`` shards): read passages → segment → teacher writes one sample per task
+   (and, when it left it out, its reasoning) → rate → keep ≥ threshold → teacher variants → noise variants
+   → JSONL.
+2. ``assemble`` (one task): embed targets → split → clusters with cross-topic neighbours → records JSONL.
+3. ``publish`` (one task): Parquet shards, ``stats.json``, card.
+4. ``push`` (one task, only with ``push_to``): upload the folder to the Hub.
+
+A rerun with the same output resumes: datatrove skips the tasks its logging dirs mark complete, writers
+overwrite a killed task's files, and the teacher's cache answers the requests already made.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mixture_builder.build.config import BuildConfig
+from mixture_builder.errors import ConfigError
+
+STAGES: tuple[str, ...] = ("samples", "assemble", "publish", "push")
+
+# Options that do not change what the build produces (a rerun may change them freely).
+_VOLATILE = {"output", "push_to", "private", "executor", "dataset_name"}
+_VOLATILE_TEACHER = {"use_cache", "progress", "max_concurrency", "requests_per_minute", "tokens_per_minute",
+                     "max_retries", "backoff_base_s", "backoff_max_s", "timeout_s", "failed_path", "cache_path",
+                     "embedded_batch_size", "api_key_env", "client", "prices"}
+
+
+@dataclass
+class BuildResult:
+    """What a finished build produced."""
+
+    output: Path
+    stats: dict[str, Any] = field(default_factory=dict)
+    pushed_to: str | None = None
+    wall_time_s: float = 0.0
+
+    @property
+    def records(self) -> dict[str, dict[str, int]]:
+        return self.stats.get("records", {})
+
+
+def config_fingerprint(config: BuildConfig) -> str:
+    """A hash of what changes the build's output: the options (not the executor, output or push settings) and
+    the prompt template versions."""
+    from mixture_builder.build.sample_templates import template_versions
+
+    data = {k: v for k, v in config.to_dict().items() if k not in _VOLATILE}
+    data["templates"] = template_versions(config)
+    for name in ("teacher", "rater"):
+        if data.get(name):
+            data[name] = {k: v for k, v in data[name].items() if k not in _VOLATILE_TEACHER}
+    for source in data["sources"]:
+        source["path"] = str(Path(source["path"]).expanduser().resolve()) if ":" not in source["path"] else \
+            source["path"]
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def check_work_dir(config: BuildConfig) -> None:
+    """Refuse to resume an output folder that was started with a different configuration."""
+    work = config.work_dir
+    marker = work / "config.json"
+    fingerprint = config_fingerprint(config)
+    if marker.is_file():
+        previous = json.loads(marker.read_text()).get("fingerprint")
+        if previous != fingerprint:
+            raise ConfigError(
+                "this output folder holds a build made with a different configuration",
+                path=str(config.output_dir),
+                fix="use another --output, or delete the folder to start over",
+            )
+        return
+    work.mkdir(parents=True, exist_ok=True)
+    marker.write_text(json.dumps({"fingerprint": fingerprint, "config": config.to_dict()}, indent=2, default=str))
+
+
+def stage_dirs(config: BuildConfig) -> dict[str, Path]:
+    """Logging dir of every stage, and the intermediate data folders."""
+    work = config.work_dir
+    dirs = {stage: work / "logs" / stage for stage in STAGES}
+    if config.push_to:
+        dirs["push"] = work / "logs" / f"push-{config.push_to.replace('/', '--')}"
+    dirs["samples_data"] = work / "samples"
+    dirs["records_data"] = work / "records"
+    return dirs
+
+
+def samples_pipeline(config: BuildConfig) -> list[Any]:
+    """Stage 1: passages → rated targets and their low-quality variants."""
+    from datatrove.pipeline.writers import JsonlWriter
+
+    from mixture_builder.build.steps import NoiseVariants
+    from mixture_builder.build.teacher_steps import DegradeSamples, WriteReasoning, WriteSamples, source_steps
+    from mixture_builder.teacher.rater import QualityFilter, QualityRater
+
+    dirs = stage_dirs(config)
+    steps: list[Any] = list(source_steps(config))
+    steps.append(WriteSamples(config))
+    steps.append(WriteReasoning(config))
+    on_parse_error = "keep" if config.keep_unrated else "drop"
+    steps.append(QualityRater(config.rater_config, task_key="task", on_parse_error=on_parse_error))
+    steps.append(QualityFilter(threshold=config.quality_threshold, keep_unrated=config.keep_unrated))
+    if config.teacher_variants:
+        steps.append(DegradeSamples(config))
+    if config.noise_variants:
+        steps.append(NoiseVariants(config.noise_variants, config.noise_functions, config.noise_max_ops, config.seed))
+    steps.append(JsonlWriter(str(dirs["samples_data"])))
+    return steps
+
+
+def assemble_pipeline(config: BuildConfig) -> list[Any]:
+    """Stage 2: all targets and variants → MIXTURE records."""
+    from datatrove.pipeline.readers import JsonlReader
+    from datatrove.pipeline.writers import JsonlWriter
+
+    from mixture_builder.build.steps import AssembleMixture
+
+    dirs = stage_dirs(config)
+    return [
+        JsonlReader(str(dirs["samples_data"]), glob_pattern="*.jsonl.gz"),
+        AssembleMixture(config),
+        JsonlWriter(str(dirs["records_data"])),
+    ]
+
+
+def publish_pipeline(config: BuildConfig) -> list[Any]:
+    """Stage 3: records → Parquet shards, stats.json, card."""
+    from datatrove.pipeline.readers import JsonlReader
+
+    from mixture_builder.build.steps import WriteMixtureDataset
+
+    return [JsonlReader(str(stage_dirs(config)["records_data"]), glob_pattern="*.jsonl.gz"),
+            WriteMixtureDataset(config)]
+
+
+def push_pipeline(config: BuildConfig) -> list[Any]:
+    """Stage 4: upload the output folder to ``config.push_to``."""
+    from mixture_builder.build.steps import PushFolder
+
+    return [PushFolder(str(config.output_dir), config.push_to, private=config.private)]
+
+
+def make_executors(config: BuildConfig) -> dict[str, Any]:
+    """One executor per stage, chained with ``depends=``."""
+    dirs = stage_dirs(config)
+    stages: list[tuple[str, list[Any], int]] = [
+        ("samples", samples_pipeline(config), config.executor.tasks),
+        ("assemble", assemble_pipeline(config), 1),
+        ("publish", publish_pipeline(config), 1),
+    ]
+    if config.push_to:
+        stages.append(("push", push_pipeline(config), 1))
+    executors: dict[str, Any] = {}
+    previous = None
+    for name, pipeline, tasks in stages:
+        executors[name] = previous = _executor(config, name, pipeline, tasks, str(dirs[name]), previous)
+    return executors
+
+
+def _executor(config: BuildConfig, name: str, pipeline: list[Any], tasks: int, logging_dir: str, depends: Any):
+    ex = config.executor
+    if ex.kind == "local":
+        from datatrove.executor import LocalPipelineExecutor
+
+        return LocalPipelineExecutor(pipeline=pipeline, tasks=tasks, workers=ex.workers, logging_dir=logging_dir,
+                                     depends=depends)
+    if ex.kind == "slurm":
+        from datatrove.executor import SlurmPipelineExecutor
+
+        return SlurmPipelineExecutor(
+            pipeline=pipeline, tasks=tasks, time=ex.time, partition=ex.partition, cpus_per_task=ex.cpus_per_task,
+            mem_per_cpu_gb=ex.mem_per_cpu_gb, job_name=f"lm-mixup-{name}", sbatch_args=ex.sbatch_args or None,
+            venv_path=ex.venv_path, logging_dir=logging_dir, depends=depends,
+        )
+    from datatrove.executor import RayPipelineExecutor
+
+    return RayPipelineExecutor(pipeline=pipeline, tasks=tasks, workers=ex.workers, logging_dir=logging_dir,
+                               cpus_per_task=ex.cpus_per_task, mem_per_cpu_gb=ex.mem_per_cpu_gb, depends=depends)
+
+
+def build_mixture(config: BuildConfig) -> BuildResult:
+    """Run (or resume) the whole build; returns the output folder and its ``stats.json`` content.
+
+    With the Slurm executor this submits the jobs and returns at once (``stats`` stays empty).
+    """
+    start = time.monotonic()
+    check_work_dir(config)
+    executors = make_executors(config)
+    last = list(executors.values())[-1]
+    last.run()  # runs (or submits) its dependencies first
+    stats_path = config.output_dir / "stats.json"
+    stats = json.loads(stats_path.read_text()) if stats_path.is_file() else {}
+    return BuildResult(output=config.output_dir, stats=stats, pushed_to=config.push_to,
+                       wall_time_s=time.monotonic() - start)
