@@ -1,0 +1,39 @@
+"""Embeddings with the offline MiniLM: normalised float32, cached model, configurable text."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mixture_builder.clustering.embeddings import embed_texts, embedding_text, load_embedder
+from mixture_builder.errors import ConfigError
+from mixture_builder.records import make_instruction, make_passage
+
+
+def test_embed_texts_normalised_and_semantic() -> None:
+    texts = ["How do I bake bread?", "Give me a recipe for baking a loaf of bread.", "What is the capital of Peru?"]
+    vectors = embed_texts(texts, batch_size=2)
+    assert vectors.shape == (3, 384) and vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    sims = vectors @ vectors.T
+    assert sims[0, 1] > sims[0, 2] + 0.3
+    assert embed_texts([]).shape == (0, 384)
+
+
+def test_model_is_loaded_once_per_process() -> None:
+    assert load_embedder() is load_embedder(None)
+
+
+def test_bad_model_name_is_a_config_error(tmp_path) -> None:
+    with pytest.raises(ConfigError, match="embedding model"):
+        load_embedder(str(tmp_path / "missing-model"))
+
+
+def test_embedding_text_defaults_and_fields() -> None:
+    doc = make_instruction(instruction="Add the numbers.", input="2 and 3", output="5", source="s",
+                           license="mit", source_id=1)
+    assert embedding_text(doc) == "Add the numbers.\n\n2 and 3\n\n5"
+    assert embedding_text(doc, ["instruction", "output"]) == "Add the numbers.\n\n5"
+    passage = make_passage("Some text.", title="T", source="wiki", license="cc", doc_id="d1")
+    assert embedding_text(passage) == "Some text."
+    assert embedding_text(passage, ["title", "text"]) == "T\n\nSome text."
