@@ -147,7 +147,8 @@ def stages_from_datatrove(steps: Iterable[Mapping[str, Any]]) -> dict[str, dict[
 
     ``in`` is the step's ``total``, ``out`` its ``forwarded`` (for readers, ``documents``), and every
     ``dropped_<reason>`` counter becomes ``dropped[reason]``; a bare ``dropped`` without reasons is reported
-    as ``unspecified``. Steps that count nothing are skipped.
+    as ``unspecified``. A step that passes on more than it takes in (``out + dropped > in``, e.g. a writer
+    making several samples per input) gets the surplus as ``added``. Steps that count nothing are skipped.
     """
     stages: dict[str, dict[str, Any]] = {}
     for step in steps:
@@ -163,6 +164,8 @@ def stages_from_datatrove(steps: Iterable[Mapping[str, Any]]) -> dict[str, dict[
             stage["out"] = out
         if dropped:
             stage["dropped"] = dropped
+        if "in" in stage and "out" in stage and stage["out"] + sum(dropped.values()) > stage["in"]:
+            stage["added"] = stage["out"] + sum(dropped.values()) - stage["in"]
         if stage:
             name = _clean_step_name(str(step.get("name", f"step {len(stages)}")))
             while name in stages:

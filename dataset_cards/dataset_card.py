@@ -14,7 +14,7 @@ from typing import Any
 
 from dataset_cards.columns import describe_columns
 from dataset_cards.folder_stats import FolderStats, read_folder_stats
-from dataset_cards.layout import folder_configs
+from dataset_cards.layout import folder_metadata
 from dataset_cards.licenses import license_metadata, license_table
 from dataset_cards.plots import bar_chart, value_sort_key
 from dataset_cards.redact import strip_secrets
@@ -126,7 +126,7 @@ def write_dataset_card(out_dir: str | Path, info: DatasetCardInfo, *, record_inf
         tags=list(
             dict.fromkeys(["lm-mixup", "instruction-distillation", "synthetic", info.kind, *info.tags])
         ),
-        configs=folder_configs(out, default_config=info.default_config),
+        **folder_metadata(out, default_config=info.default_config),  # configs + dataset_info
         **licenses,
     )
     context = _template_context(info, stats, figures, card_data)

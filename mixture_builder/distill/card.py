@@ -20,7 +20,8 @@ def clusters_by_id(config: DistillConfig) -> dict[str, dict[str, Any]]:
 
 
 def write_card(config: DistillConfig, stats: dict[str, Any], chosen_distilled: list[dict[str, Any]]) -> Path:
-    """Write ``README.md`` (the shared card, then the distillation section)."""
+    """Write ``README.md``: the shared dataset card with the distillation section as its extra Markdown, which
+    ``stats.json`` keeps (``card_markdown``) so ``lm-mixup card DIR`` renders the same card again."""
     from dataset_cards.dataset_card import DatasetCardInfo, write_dataset_card
     from mixture_builder.distill.distiller import distill_template
 
@@ -46,11 +47,9 @@ def write_card(config: DistillConfig, stats: dict[str, Any], chosen_distilled: l
         sources=[{"name": p.source or Path(p.path).name, "license": p.license, "path": p.path} for p in config.pools],
         repo_id=config.push_to,
         tags=["alpaca", "sft"],
+        extra_markdown=distill_section(stats, _examples(config, chosen_distilled), clusters_by_id(config)),
     )
-    path = write_dataset_card(config.output, info)
-    with path.open("a", encoding="utf-8") as handle:
-        handle.write("\n" + distill_section(stats, _examples(config, chosen_distilled), clusters_by_id(config)))
-    return path
+    return write_dataset_card(config.output, info)
 
 
 def _examples(config: DistillConfig, chosen: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -45,8 +45,12 @@ class ReadResult(Iterator[Document]):
 _DATA_SUFFIXES = (".json", ".jsonl", ".csv", ".tsv", ".parquet", ".txt", ".gz", ".zst", ".raw")
 
 
-def is_hub_id(path: str) -> bool:
-    """``org/name`` (optionally ``org/name:split``) that is not an existing local path nor a data file name."""
+def is_hub_id(path: str | os.PathLike[str]) -> bool:
+    """``org/name`` (optionally ``org/name:split``) that is not an existing local path nor a data file name.
+
+    Only strings can be Hub ids: a ``pathlib.Path`` (any ``os.PathLike``) always names a local path."""
+    if not isinstance(path, str):
+        return False
     name = path.split(":", 1)[0]
     return (
         bool(_HUB_ID.match(path)) and not os.path.exists(name) and not name.lower().endswith(_DATA_SUFFIXES)
@@ -54,7 +58,7 @@ def is_hub_id(path: str) -> bool:
 
 
 def read_records(
-    path: str,
+    path: str | os.PathLike[str],
     format: str = "auto",
     on_error: OnError = "raise",
     limit: int | None = None,
@@ -66,7 +70,10 @@ def read_records(
 
     ``options`` go to ``RawReader`` / ``HubReader`` (``text_key``, ``max_chars``, ``pair_side``, ``glob_pattern``…).
     Bad input raises ``InputError`` unless ``on_error="skip"``; then ``result.dropped`` counts it per reason.
+    ``path`` may be a ``str`` or any ``os.PathLike`` (``pathlib.Path``); a path object is always local.
     """
+    hub = is_hub_id(path)
+    path = os.fspath(path)
     common = {
         "format": format,
         "on_error": on_error,
@@ -74,7 +81,7 @@ def read_records(
         "source": source,
         "license": license,
     }
-    if is_hub_id(path):
+    if hub:
         dataset, _, split = path.partition(":")
         return ReadResult(HubReader(dataset, split=split or "train", **common, **options))
     if "://" not in path and not os.path.exists(path):

@@ -6,14 +6,18 @@ folder. Load them here, e.g. to estimate a rater's label-transition matrix for t
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 from mixture_builder.errors import InputError
 
 
-def load_score_table(path: str) -> np.ndarray:
+def load_score_table(path: str | os.PathLike[str]) -> np.ndarray:
     """The scores in ``path`` (a torch file holding a list or 1-D tensor of numbers) as a 1-D numpy array."""
     import torch
+
+    path = os.fspath(path)
 
     try:
         value = torch.load(path, weights_only=True, map_location="cpu")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from typing import Any
@@ -141,10 +142,10 @@ class PassageSegmenter(PipelineStep):
 def _counter(tokenizer: Any) -> Callable[[str], int]:
     if tokenizer is None:
         return whitespace_tokens
-    if isinstance(tokenizer, str):
+    if isinstance(tokenizer, (str, os.PathLike)):
         from transformers import AutoTokenizer
 
-        tokenizer = AutoTokenizer.from_pretrained(tokenizer)
+        tokenizer = AutoTokenizer.from_pretrained(os.fspath(tokenizer))
     if hasattr(tokenizer, "encode"):
         encode = tokenizer.encode
 

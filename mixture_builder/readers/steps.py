@@ -10,6 +10,7 @@ Bad input raises ``InputError`` (``on_error="raise"``, the default) or is skippe
 from __future__ import annotations
 
 import fnmatch
+import os
 from collections.abc import Iterator
 from typing import ClassVar, Literal
 
@@ -28,6 +29,11 @@ OnError = Literal["raise", "skip"]
 #: Files in a data folder that are documentation, not data.
 NOT_DATA = ("*.md", "*.rst", "LICENSE*", "NOTICE*", ".*", "*.lock")
 DEFAULT_MAX_CHARS = 500_000
+
+
+def _fspath(value: object) -> object:
+    """``os.PathLike`` (``pathlib.Path``) → ``str``; datatrove's folder specs (str, DataFolder, tuples) as they are."""
+    return os.fspath(value) if isinstance(value, os.PathLike) else value
 
 
 class _Reading:
@@ -127,7 +133,7 @@ class RawReader(_Reading, BaseDiskReader):
 
     def __init__(
         self,
-        data_folder: DataFolderLike,
+        data_folder: DataFolderLike | os.PathLike[str],
         format: str | None = None,
         glob_pattern: str | None = None,
         on_error: OnError = "raise",
@@ -143,7 +149,7 @@ class RawReader(_Reading, BaseDiskReader):
         require_output: bool = False,
         max_chars: int = DEFAULT_MAX_CHARS,
         encoding: str = "utf-8",
-        paths_file: DataFileLike | None = None,
+        paths_file: DataFileLike | os.PathLike[str] | None = None,
         recursive: bool = True,
         skip: int = 0,
         file_progress: bool = False,
@@ -152,8 +158,8 @@ class RawReader(_Reading, BaseDiskReader):
         default_metadata: dict | None = None,
     ):
         super().__init__(
-            data_folder,
-            paths_file=paths_file,
+            _fspath(data_folder),
+            paths_file=_fspath(paths_file),
             limit=limit,
             skip=skip,
             file_progress=file_progress,
@@ -263,7 +269,7 @@ class HubReader(_Reading, HuggingFaceDatasetReader):
 
     def __init__(
         self,
-        dataset: str,
+        dataset: str | os.PathLike[str],
         split: str = "train",
         format: str = "auto",
         on_error: OnError = "raise",
@@ -284,7 +290,7 @@ class HubReader(_Reading, HuggingFaceDatasetReader):
         default_metadata: dict | None = None,
     ):
         super().__init__(
-            dataset,
+            os.fspath(dataset),
             dataset_options={"split": split, **(dataset_options or {})},
             streaming=streaming,
             limit=limit,

@@ -94,7 +94,8 @@ def hub_metadata_problems(metadata: dict[str, Any], folder: Path | None = None) 
         if not re.match(r"^[a-z]{2,3}$", lang):
             problems.append(f"language {lang!r}")
     for entry in metadata.get("configs") or []:
-        if set(entry) - {"config_name", "data_files", "default"}:
+        # builder parameters are allowed next to config_name/data_files/default; the layout writes description
+        if set(entry) - {"config_name", "data_files", "default", "description"}:
             problems.append(f"config keys {sorted(entry)}")
         for data_file in entry.get("data_files", []):
             if folder is not None and not list(folder.glob(data_file["path"])):

@@ -134,6 +134,18 @@ def test_stage_counts_balance_and_imbalance_is_flagged(built: tuple[Path, dict])
     assert "Records written: **130** (last stage out: 120; **10 more** rows are in the files" in body
 
 
+def test_added_and_merged_flow_from_stats_json_into_the_stage_table(built: tuple[Path, dict]) -> None:
+    from dataset_cards.regenerate import regenerate_card
+
+    folder, _ = built
+    (folder / "stats.json").write_text(json.dumps({"pretty_name": "From stats", "stages": STAGES}))
+    body = DatasetCard.load(regenerate_card(folder)).text  # what `lm-mixup card DIR` renders
+    assert "| write samples | 58 | 232 | 0 |  | 0 | 290 | `tasks=qa,mcq,tfq,cs,para` |" in body
+    assert "| cluster | 200 | 0 | 0 |  | 70 | 130 |" in body
+    assert "not accounted for" not in body
+    assert json.loads((folder / "stats.json").read_text())["stages"]["write samples"]["added"] == 232
+
+
 def test_provenance_models_templates_and_load_snippet(built: tuple[Path, dict]) -> None:
     folder, _ = built
     text = write_dataset_card(folder, _info()).read_text()

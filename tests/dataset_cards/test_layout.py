@@ -9,7 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 from huggingface_hub.repocard import metadata_load
 
-from dataset_cards.layout import folder_configs, parquet_files, write_dataset_folder
+from dataset_cards.layout import folder_configs, folder_dataset_info, parquet_files, write_dataset_folder
 from mixture_builder.errors import ConfigError
 from tests.dataset_cards._fixtures_cards import mixture_rows, mixture_tables
 
@@ -135,3 +135,52 @@ def test_bad_names_and_rows_are_config_errors(tmp_path: Path, tables: dict, mess
 def test_unknown_default_config_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="default config 'nope'"):
         write_dataset_folder(tmp_path, {"sft": {"train": mixture_rows(2, "u")}}, default_config="nope")
+
+
+def test_rewritten_folders_with_one_base_name_never_load_a_stale_cache(tmp_path: Path) -> None:
+    """``datasets`` caches a README-configured folder by base name, config and README metadata only; the
+    shards' digest and sizes in that metadata make a rewrite (or another ``out/``) a new cache entry."""
+    from dataset_cards.dataset_card import DatasetCardInfo, write_dataset_card
+
+    def write(folder: Path, n: int, tag: str) -> list[dict]:
+        rows = mixture_rows(n, tag)
+        tables = {"sft": {"train": rows, "test": rows[:1]}, "grpo": {"train": rows[:2]}}
+        write_dataset_folder(folder, tables, default_config="sft")
+        return rows
+
+    a, b = tmp_path / "a" / "out", tmp_path / "b" / "out"
+    for folder, n, tag in [(a, 3, "a1"), (b, 5, "b1"), (a, 7, "a2"), (b, 5, "b2"), (a, 3, "a3")]:
+        rows = write(folder, n, tag)
+        assert _load(folder, "sft")["train"].to_list() == rows  # the same row count as before: new content
+        assert _load(folder, split="train").num_rows == n  # the default config
+        assert _load(folder, "grpo", split="train")["id"] == [r["id"] for r in rows[:2]]
+    write_dataset_card(a, DatasetCardInfo(pretty_name="Card kept"))  # the full card keeps dataset_info
+    rows = write(a, 9, "a4")
+    assert metadata_load(a / "README.md")["pretty_name"] == "Card kept"
+    assert _load(a, "sft")["train"].to_list() == rows
+    assert _load(a, "sft", download_mode="force_redownload")["train"].num_rows == 9
+    for value in (1, 2):  # an in-place edit: same rows, same sizes, other content
+        rows = [{**row, "quality": value} for row in rows]
+        write_dataset_folder(a, {"sft": {"train": rows}})
+        assert _load(a, "sft", split="train")["quality"] == [value] * 9
+
+
+def test_dataset_info_matches_what_datasets_records(tmp_path: Path) -> None:
+    import datasets
+
+    tables = mixture_tables(n_sft=20, n_grpo=30)
+    write_dataset_folder(tmp_path, tables, shard_size_bytes=4096, default_config="sft")
+    infos = {entry["config_name"]: entry for entry in metadata_load(tmp_path / "README.md")["dataset_info"]}
+    assert folder_dataset_info(tmp_path) == list(infos.values())
+    assert sorted(infos) == ["grpo", "sft"]
+    for config in ("sft", "grpo"):
+        assert {s["name"]: s["num_examples"] for s in infos[config]["splits"]} == {
+            split: len(rows) for split, rows in tables[config].items()
+        }
+        assert infos[config]["download_size"] == sum(
+            p.stat().st_size for paths in parquet_files(tmp_path)[config].values() for p in paths
+        )
+        builder = datasets.load_dataset_builder(str(tmp_path), config)
+        assert builder.info.features == datasets.Features._from_yaml_list(infos[config]["features"])
+        builder.download_and_prepare()  # verifies the split sizes against the card's dataset_info
+        assert builder.as_dataset("train").to_list() == tables[config]["train"]

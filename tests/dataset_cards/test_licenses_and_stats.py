@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from dataset_cards.build_stats import info_from_stats, load_stats_json, stages_from_datatrove
+from dataset_cards.dataset_card import stage_rows
 from dataset_cards.licenses import license_counts, license_metadata, split_license_string, to_hub_license_id
 from mixture_builder.errors import InputError
 
@@ -90,12 +91,15 @@ def test_stages_from_datatrove_stats() -> None:
                 "dropped_parse_error": 5,
             },
         },
-        {"name": "💽 - WRITER: x", "stats": {"total": 70, "forwarded": 70, "dropped": 0}},
+        {"name": "✍ writer: samples", "stats": {"total": 70, "forwarded": 200, "dropped_parse_error": 10}},
+        {"name": "💽 - WRITER: x", "stats": {"total": 200, "forwarded": 200, "dropped": 0}},
         {"name": "timing only", "stats": {}},
     ]
     stages = stages_from_datatrove(steps)
     assert stages == {
         "READER: Jsonl": {"out": 100},
         "FILTER: Quality": {"in": 100, "out": 70, "dropped": {"low_quality": 25, "parse_error": 5}},
-        "WRITER: x": {"in": 70, "out": 70},
+        "writer: samples": {"in": 70, "out": 200, "dropped": {"parse_error": 10}, "added": 140},
+        "WRITER: x": {"in": 200, "out": 200},
     }
+    assert [row["unaccounted"] for row in stage_rows(stages)] == [None, 0, 0, 0]

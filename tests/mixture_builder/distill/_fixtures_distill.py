@@ -79,8 +79,7 @@ def real_pool_config(raw_dir: Path, out: Path, base_url: str, *, limit: int = 12
 
 
 def load_train(folder: str | Path):
-    """``load_dataset(folder, split="train")`` with a cache next to the folder: ``datasets`` names the cache of a
-    local folder after the folder's base name, so two test folders both called ``out`` would share it."""
+    """``load_dataset(folder, split="train")``, as a user loads the output folder."""
     from datasets import load_dataset
 
-    return load_dataset(str(folder), split="train", cache_dir=str(Path(folder).parent / ".hf_datasets_cache"))
+    return load_dataset(str(folder), split="train")
