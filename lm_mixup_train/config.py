@@ -13,9 +13,9 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-import yaml
 from trl import GRPOConfig, SFTConfig
 
+from mixture_builder.config_io import read_yaml_mapping
 from mixture_builder.errors import ConfigError
 
 
@@ -147,17 +147,7 @@ def load_config(cls: type, path: str | Path | None = None, overrides: dict[str, 
     values: dict[str, Any] = {}
     where = str(path) if path else "config"
     if path is not None:
-        try:
-            loaded = yaml.safe_load(Path(path).read_text())
-        except FileNotFoundError as error:
-            raise ConfigError("file not found", path=where) from error
-        except yaml.YAMLError as error:
-            raise ConfigError(f"invalid YAML: {' '.join(str(error).split())}", path=where) from error
-        if loaded is None:
-            loaded = {}
-        if not isinstance(loaded, dict):
-            raise ConfigError("top level must be a mapping of field: value", path=where)
-        values.update(loaded)
+        values.update(read_yaml_mapping(path))
     values.update(overrides or {})
     known = config_fields(cls)
     for key in values:

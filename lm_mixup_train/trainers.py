@@ -92,13 +92,20 @@ def checkpoint_to_resume(output_dir: str, resume: bool | str) -> str | None:
     return last
 
 
+def _prepare(config: LMMixupSFTConfig | LMMixupGRPOConfig, stage: str) -> tuple[Any, Any, Any, Any]:
+    """Resolve the start model (see :func:`resolve_model`), load its tokenizer and the MIXTURE splits of
+    ``stage``: ``(tokenizer, train, evaluation, reports)``."""
+    config.model_name_or_path = resolve_model(config.model_name_or_path)
+    tokenizer = load_tokenizer(config.model_name_or_path)
+    train, evaluation, reports = load_splits(config, tokenizer, stage)
+    return tokenizer, train, evaluation, reports
+
+
 def run_sft(config: LMMixupSFTConfig, *, resume: bool | str = False) -> Path:
     """Cold-start SFT; returns the folder of the final model."""
     from trl import SFTTrainer
 
-    config.model_name_or_path = resolve_model(config.model_name_or_path)
-    tokenizer = load_tokenizer(config.model_name_or_path)
-    train, evaluation, reports = load_splits(config, tokenizer, "sft")
+    tokenizer, train, evaluation, reports = _prepare(config, "sft")
     trainer = SFTTrainer(
         model=config.model_name_or_path,
         args=config,
@@ -115,9 +122,7 @@ def run_grpo(config: LMMixupGRPOConfig, *, resume: bool | str = False) -> Path:
 
     from .rewards import build_reward_functions
 
-    config.model_name_or_path = resolve_model(config.model_name_or_path)
-    tokenizer = load_tokenizer(config.model_name_or_path)
-    train, evaluation, reports = load_splits(config, tokenizer, "grpo")
+    tokenizer, train, evaluation, reports = _prepare(config, "grpo")
     trainer = GRPOTrainer(
         model=config.model_name_or_path,
         reward_funcs=build_reward_functions(config),

@@ -8,7 +8,7 @@ import sys
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "mixture_builder.cli", *args], capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "mixture_builder.cli", *args], capture_output=True, text=True, timeout=300, check=False
     )
 
 

@@ -8,130 +8,40 @@ embedded demo: the packaged demo corpus, the embedded SmolLM2 teacher, the local
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, field, fields, is_dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mixture_builder.build.sections import (
+    DEGRADATION_STYLES,
+    DEMO_SOURCE,
+    EXECUTORS,
+    ClusterSizeConfig,
+    ExecutorConfig,
+    SourceConfig,
+    demo_corpus_path,
+)
+from mixture_builder.config_io import (
+    field_help,
+    from_mapping,
+    located,
+    read_yaml_mapping,
+    reject_unknown_keys,
+)
 from mixture_builder.errors import ConfigError
 from mixture_builder.mixture_format import TASKS
 from mixture_builder.teacher.config import TeacherConfig
 
-DEMO_SOURCE = "package:demo"
-"""``SourceConfig.path`` value naming the demo corpus shipped in the package."""
-
-DEGRADATION_STYLES: tuple[str, ...] = ("shallow", "incomplete_reasoning", "unclear_prompt", "partly_wrong")
-"""The ways the teacher is asked to degrade a sample (the ``degrade`` template knows each)."""
-
-EXECUTORS = ("local", "slurm", "ray")
-
-
-def demo_corpus_path() -> Path:
-    """The packaged demo corpus (``mixture_builder/build/demo/passages.jsonl``)."""
-    return Path(__file__).parent / "demo" / "passages.jsonl"
-
-
-@dataclass
-class SourceConfig:
-    """One folder or file of passages."""
-
-    path: str = field(
-        default=DEMO_SOURCE,
-        metadata={"help": f"File or folder of passages (any format the readers know), or '{DEMO_SOURCE}'."},
-    )
-    format: str = field(default="auto", metadata={"help": "Reader format ('auto' guesses from the file)."})
-    glob_pattern: str | None = field(
-        default=None, metadata={"help": "Files to read inside a folder (e.g. 'AA/wiki_*'); None: all."}
-    )
-    limit: int = field(
-        default=-1,
-        metadata={"help": "Read at most this many documents per executor task from this source (-1: all)."},
-    )
-    source: str | None = field(
-        default=None,
-        metadata={"help": "Source name recorded on every record (None: from SOURCE.md or the folder)."},
-    )
-    license: str | None = field(
-        default=None,
-        metadata={"help": "License recorded on every record (None: from SOURCE.md, else 'unknown')."},
-    )
-
-    def __post_init__(self) -> None:
-        if not self.path:
-            raise ConfigError(
-                "empty source path", field="sources.path", fix="name a file or folder of passages"
-            )
-        if self.limit < -1 or self.limit == 0:
-            raise ConfigError(
-                f"limit must be -1 or > 0, got {self.limit}",
-                field="sources.limit",
-                fix="use -1 for all passages",
-            )
-
-    @property
-    def resolved_path(self) -> Path:
-        return demo_corpus_path() if self.path == DEMO_SOURCE else Path(self.path).expanduser()
-
-
-@dataclass
-class ClusterSizeConfig:
-    """How many low-quality inputs each record gets: Normal(mean, std) clipped to [min_size, max_size]."""
-
-    min_size: int = field(default=2, metadata={"help": "Fewest inputs per record (the paper: 2)."})
-    max_size: int = field(default=20, metadata={"help": "Most inputs per record (the paper: 20)."})
-    mean: float = field(default=6.0, metadata={"help": "Mean of the cluster-size distribution."})
-    std: float = field(
-        default=3.0,
-        metadata={"help": "Standard deviation of the cluster-size distribution (0: always the mean)."},
-    )
-
-    def __post_init__(self) -> None:
-        if not 2 <= self.min_size <= self.max_size <= 20:
-            raise ConfigError(
-                f"need 2 <= min_size <= max_size <= 20, got {self.min_size}..{self.max_size}",
-                field="clusters",
-                fix="MIXTURE records have 2-20 inputs",
-            )
-        if self.std < 0:
-            raise ConfigError(f"std must be >= 0, got {self.std}", field="clusters.std", fix="use 0 or more")
-
-
-@dataclass
-class ExecutorConfig:
-    """Which datatrove executor runs the pipeline; the pipeline is the same for all of them."""
-
-    kind: str = field(
-        default="local",
-        metadata={"help": "'local' (LocalPipelineExecutor), 'slurm' (SlurmPipelineExecutor) or 'ray'."},
-    )
-    tasks: int = field(
-        default=1, metadata={"help": "Shards of the per-passage stages (write, rate, degrade)."}
-    )
-    workers: int = field(default=1, metadata={"help": "Tasks run at once (local; -1: all)."})
-    partition: str | None = field(default=None, metadata={"help": "Slurm partition (kind 'slurm')."})
-    time: str = field(default="24:00:00", metadata={"help": "Slurm time limit per job."})
-    cpus_per_task: int = field(default=1, metadata={"help": "CPUs per Slurm/Ray task."})
-    mem_per_cpu_gb: float = field(default=2.0, metadata={"help": "Memory per CPU in GB (Slurm/Ray)."})
-    sbatch_args: dict[str, Any] = field(
-        default_factory=dict,
-        metadata={"help": "Extra sbatch options, e.g. {gres: 'gpu:1'} for a vLLM teacher."},
-    )
-    venv_path: str | None = field(default=None, metadata={"help": "Virtualenv activated by Slurm jobs."})
-
-    def __post_init__(self) -> None:
-        if self.kind not in EXECUTORS:
-            raise ConfigError(
-                f"unknown executor {self.kind!r}",
-                field="executor.kind",
-                fix=f"use one of {', '.join(EXECUTORS)}",
-            )
-        if self.tasks < 1:
-            raise ConfigError(
-                f"tasks must be >= 1, got {self.tasks}", field="executor.tasks", fix="use 1 or more"
-            )
-        if self.kind == "slurm" and not self.partition:
-            raise ConfigError(
-                "executor 'slurm' needs a partition", field="executor.partition", fix="set executor.partition"
-            )
+__all__ = [
+    "DEGRADATION_STYLES",
+    "DEMO_SOURCE",
+    "EXECUTORS",
+    "BuildConfig",
+    "ClusterSizeConfig",
+    "ExecutorConfig",
+    "SourceConfig",
+    "demo_corpus_path",
+]
 
 
 @dataclass
@@ -357,7 +267,7 @@ class BuildConfig:
     def from_dict(cls, data: dict[str, Any] | None, *, source: str | None = None) -> BuildConfig:
         """Build from a mapping (a parsed YAML file); unknown keys are errors naming the known ones."""
         data = dict(data or {})
-        _check_keys(cls, data, source, "")
+        reject_unknown_keys(cls, data, source=source)
         kwargs: dict[str, Any] = dict(data)
         if "sources" in data:
             if not isinstance(data["sources"], list):
@@ -367,20 +277,19 @@ class BuildConfig:
                     field="sources",
                     fix="write '- path: FOLDER' items",
                 )
-            kwargs["sources"] = [_sub(SourceConfig, item, source, "sources") for item in data["sources"]]
+            kwargs["sources"] = [
+                from_mapping(SourceConfig, item, source=source, prefix="sources") for item in data["sources"]
+            ]
         for name, sub in (("clusters", ClusterSizeConfig), ("executor", ExecutorConfig)):
             if name in data:
-                kwargs[name] = _sub(sub, data[name], source, name)
+                kwargs[name] = from_mapping(sub, data[name], source=source, prefix=name)
         for name in ("teacher", "rater"):
             if data.get(name) is not None:
-                try:
-                    kwargs[name] = TeacherConfig.from_dict(data[name], source=source)
-                except ConfigError as error:
-                    raise _located(error, source) from None
+                kwargs[name] = TeacherConfig.from_dict(data[name], source=source)
         try:
             return cls(**kwargs)
         except ConfigError as error:
-            raise _located(error, source) from None
+            raise located(error, source) from None
         except TypeError as error:
             raise ConfigError(
                 f"bad value ({error})", path=source, fix="check the types in the file"
@@ -389,70 +298,16 @@ class BuildConfig:
     @classmethod
     def from_yaml(cls, path: str | os.PathLike[str]) -> BuildConfig:
         """Load a YAML build config (see ``configs/build_*.yaml``)."""
-        import yaml
-
-        path = Path(path)
-        if not path.is_file():
-            raise ConfigError("config file not found", path=str(path), fix="pass an existing YAML file")
-        try:
-            data = yaml.safe_load(path.read_text()) or {}
-        except yaml.YAMLError as error:
-            raise ConfigError(
-                f"not valid YAML ({error})", path=str(path), fix="fix the YAML syntax"
-            ) from error
-        if not isinstance(data, dict):
-            raise ConfigError(
-                "expected a mapping at the top level", path=str(path), fix="write key: value pairs"
-            )
-        return cls.from_dict(data, source=str(path))
+        return cls.from_dict(read_yaml_mapping(path), source=str(path))
 
     @staticmethod
     def help() -> dict[str, str]:
         """Field name → help text, including nested sections (``clusters.mean``, …)."""
-        out: dict[str, str] = {}
-        for f in fields(BuildConfig):
-            out[f.name] = f.metadata.get("help", "")
+        out = field_help(BuildConfig)
         for prefix, sub in (
             ("sources", SourceConfig),
             ("clusters", ClusterSizeConfig),
             ("executor", ExecutorConfig),
         ):
-            for f in fields(sub):
-                out[f"{prefix}.{f.name}"] = f.metadata.get("help", "")
+            out.update(field_help(sub, prefix))
         return out
-
-
-def _located(error: ConfigError, source: str | None) -> ConfigError:
-    """``error`` naming the file it came from."""
-    if source and not error.path:
-        error.path = source
-        error.args = (error.render(),)
-    return error
-
-
-def _check_keys(cls: type, data: dict[str, Any], source: str | None, prefix: str) -> None:
-    known = {f.name for f in fields(cls)}
-    unknown = sorted(set(data) - known)
-    if unknown:
-        where = f"{prefix}." if prefix else ""
-        raise ConfigError(
-            f"unknown option(s) {', '.join(where + key for key in unknown)}",
-            path=source,
-            fix=f"known options{' of ' + prefix if prefix else ''}: {', '.join(sorted(known))}",
-        )
-
-
-def _sub(cls: type, data: Any, source: str | None, prefix: str) -> Any:
-    assert is_dataclass(cls)
-    if not isinstance(data, dict):
-        raise ConfigError(
-            f"expected a mapping, got {type(data).__name__}",
-            path=source,
-            field=prefix,
-            fix="write key: value pairs",
-        )
-    _check_keys(cls, data, source, prefix)
-    try:
-        return cls(**data)
-    except ConfigError as error:
-        raise _located(error, source) from None

@@ -32,35 +32,45 @@ in exactly one cluster, and results are deterministic for a seed (whatever the n
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, field, fields
-from pathlib import Path
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 
+from mixture_builder.config_io import from_mapping, help_field, read_yaml_mapping
 from mixture_builder.errors import ConfigError
-
-
-def _help(text: str, default: Any) -> Any:
-    return field(default=default, metadata={"help": text})
 
 
 @dataclass
 class CapacityConfig:
     """Parameters of capacity-constrained clustering (paper defaults)."""
 
-    min_size: int = _help("Smallest allowed cluster; smaller clusters are dissolved and reassigned.", 2)
-    max_size: int = _help("Largest allowed cluster (capacities are clipped to it).", 25)
-    mean: float = _help("Mean of the Normal capacities; also sets K = N / mean.", 10.0)
-    std: float = _help("Standard deviation of the Normal capacities.", 3.0)
-    seed: int = _help("Random seed (k-means initialisation, sampling, capacities).", 42)
-    leaf_size: int = _help("Points per partition leaf in which fine k-means runs (speed vs. quality).", 1024)
-    candidates: int = _help("Nearest fine centroids kept per point for the assignment rounds.", 8)
-    kmeans_iters: int = _help("Lloyd iterations of each k-means.", 5)
-    kmeans_sample: int = _help("k-means of a leaf trains on at most this many points per centroid.", 5)
-    refine_iters: int = _help("Rounds of moving centroids to their assigned members and reassigning.", 3)
-    threads: int = _help("Worker threads over leaves (0: all cores); each runs single-threaded kernels.", 0)
-    neighbour_leaf: bool = _help("Also offer each point the centroids of its second-nearest leaf.", True)
+    min_size: int = help_field(
+        "Smallest allowed cluster; smaller clusters are dissolved and reassigned.", default=2
+    )
+    max_size: int = help_field("Largest allowed cluster (capacities are clipped to it).", default=25)
+    mean: float = help_field("Mean of the Normal capacities; also sets K = N / mean.", default=10.0)
+    std: float = help_field("Standard deviation of the Normal capacities.", default=3.0)
+    seed: int = help_field("Random seed (k-means initialisation, sampling, capacities).", default=42)
+    leaf_size: int = help_field(
+        "Points per partition leaf in which fine k-means runs (speed vs. quality).", default=1024
+    )
+    candidates: int = help_field(
+        "Nearest fine centroids kept per point for the assignment rounds.", default=8
+    )
+    kmeans_iters: int = help_field("Lloyd iterations of each k-means.", default=5)
+    kmeans_sample: int = help_field(
+        "k-means of a leaf trains on at most this many points per centroid.", default=5
+    )
+    refine_iters: int = help_field(
+        "Rounds of moving centroids to their assigned members and reassigning.", default=3
+    )
+    threads: int = help_field(
+        "Worker threads over leaves (0: all cores); each runs single-threaded kernels.", default=0
+    )
+    neighbour_leaf: bool = help_field(
+        "Also offer each point the centroids of its second-nearest leaf.", default=True
+    )
 
     def __post_init__(self) -> None:
         def bad(name: str, problem: str, fix: str) -> ConfigError:
@@ -88,28 +98,12 @@ class CapacityConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None, *, source: str | None = None) -> CapacityConfig:
         """Build from a mapping (e.g. a YAML section); unknown keys are errors."""
-        data = dict(data or {})
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ConfigError(f"unknown clustering option(s) {', '.join(unknown)}", path=source,
-                              fix=f"known options: {', '.join(sorted(known))}")
-        return cls(**data)
+        return from_mapping(cls, data or {}, source=source, what="clustering")
 
     @classmethod
     def from_yaml(cls, path: str | os.PathLike[str], *, section: str | None = "clustering") -> CapacityConfig:
         """Load from YAML: its ``clustering:`` section when present (``section=None``: the whole file)."""
-        import yaml
-
-        try:
-            data = yaml.safe_load(Path(path).read_text()) or {}
-        except yaml.YAMLError as error:
-            raise ConfigError(f"not valid YAML ({error})", path=str(path), fix="fix the YAML syntax") from error
-        if not isinstance(data, dict):
-            raise ConfigError("expected a mapping at the top level", path=str(path), fix="write key: value pairs")
-        if section and isinstance(data.get(section), dict):
-            data = data[section]
-        return cls.from_dict(data, source=str(path))
+        return cls.from_dict(read_yaml_mapping(path, section=section), source=str(path))
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -13,14 +14,27 @@ def register(app: typer.Typer) -> None:
 
 
 def distill(
-    config: Path | None = typer.Option(
-        None, "--config", "-c", help="YAML config (see configs/distill_*.yaml). Default: the embedded demo."
-    ),
-    output: str | None = typer.Option(None, "--output", "-o", help="Output folder (overrides the config)."),
-    report: bool = typer.Option(False, "--report", help="Also write report.html (clusters beside distillations)."),
-    push: str | None = typer.Option(None, "--push", help="Push the result to this Hub dataset repo."),
-    no_cache: bool = typer.Option(False, "--no-cache", help="Ignore the LLM response cache and start over."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Print the resolved config and stages; run nothing."),
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config", "-c", help="YAML config (see configs/distill_*.yaml). Default: the embedded demo."
+        ),
+    ] = None,
+    output: Annotated[
+        str | None, typer.Option("--output", "-o", help="Output folder (overrides the config).")
+    ] = None,
+    report: Annotated[
+        bool, typer.Option("--report", help="Also write report.html (clusters beside distillations).")
+    ] = False,
+    push: Annotated[
+        str | None, typer.Option("--push", help="Push the result to this Hub dataset repo.")
+    ] = None,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Ignore the LLM response cache and start over.")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the resolved config and stages; run nothing.")
+    ] = False,
 ) -> None:
     """Distill a low-quality instruction pool into a small high-quality dataset (LM-Mixup)."""
     import json
@@ -41,8 +55,10 @@ def distill(
         return
     stats = run_distill(cfg, use_cache=not no_cache)
     out = stats.get("output", {})
-    typer.echo(f"wrote {out.get('rows', 0)} rows ({out.get('distilled', 0)} distilled, {out.get('original', 0)} "
-               f"original) from {stats.get('input_records', 0)} input records to {cfg.output}")
+    typer.echo(
+        f"wrote {out.get('rows', 0)} rows ({out.get('distilled', 0)} distilled, {out.get('original', 0)} "
+        f"original) from {stats.get('input_records', 0)} input records to {cfg.output}"
+    )
     if cfg.report:
         typer.echo(f"report: {Path(cfg.output) / 'report.html'}")
     if stats.get("pushed_to"):

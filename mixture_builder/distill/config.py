@@ -11,12 +11,13 @@ import dataclasses
 import os
 import types
 import typing
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from mixture_builder.clustering.capacity import CapacityConfig
+from mixture_builder.config_io import expect_mapping, help_field, read_yaml_mapping, reject_unknown_keys
 from mixture_builder.errors import ConfigError
 from mixture_builder.teacher.config import TeacherConfig
 
@@ -30,10 +31,6 @@ def demo_pool_path() -> Path:
     return Path(str(resources.files("mixture_builder.distill") / "demo"))
 
 
-def _help(text: str, **kwargs: Any) -> Any:
-    return field(metadata={"help": text}, **kwargs)
-
-
 def _bad(section: str, name: str, problem: str, fix: str) -> ConfigError:
     return ConfigError(problem, field=f"{section}.{name}" if section else name, fix=fix)
 
@@ -42,15 +39,20 @@ def _bad(section: str, name: str, problem: str, fix: str) -> ConfigError:
 class PoolConfig:
     """One instruction pool to read."""
 
-    path: str = _help("File or folder of instruction samples (any format the readers know).")
-    format: str = _help("Reader format, or 'auto' to pick by file name/content.", default="auto")
-    source: str | None = _help("Source name recorded on every record (default: what the reader infers).",
-                               default=None)
-    license: str | None = _help("License recorded on every record (default: what the reader infers).",
-                                default=None)
-    limit: int | None = _help("Read at most this many records (None: all).", default=None)
-    glob_pattern: str | None = _help("Which files of a folder to read (None: every data file; README/SOURCE.md "
-                                     "and hidden files are skipped).", default=None)
+    path: str = help_field("File or folder of instruction samples (any format the readers know).")
+    format: str = help_field("Reader format, or 'auto' to pick by file name/content.", default="auto")
+    source: str | None = help_field(
+        "Source name recorded on every record (default: what the reader infers).", default=None
+    )
+    license: str | None = help_field(
+        "License recorded on every record (default: what the reader infers).", default=None
+    )
+    limit: int | None = help_field("Read at most this many records (None: all).", default=None)
+    glob_pattern: str | None = help_field(
+        "Which files of a folder to read (None: every data file; README/SOURCE.md "
+        "and hidden files are skipped).",
+        default=None,
+    )
 
     def __post_init__(self) -> None:
         if not self.path:
@@ -63,26 +65,30 @@ class PoolConfig:
 class DedupConfig:
     """Duplicate removal before scoring."""
 
-    exact: bool = _help("Drop exact duplicates (same normalised text).", default=True)
-    near: bool = _help("Drop near-duplicates with MinHash (datatrove).", default=True)
+    exact: bool = help_field("Drop exact duplicates (same normalised text).", default=True)
+    near: bool = help_field("Drop near-duplicates with MinHash (datatrove).", default=True)
 
 
 @dataclass
 class ScoringConfig:
     """Where the 0–5 quality scores come from and what counts as high quality."""
 
-    score_column: str | None = _help(
+    score_column: str | None = help_field(
         "Record field holding an existing 0–5 quality score (looked up in the record and its "
         "quality_signals); records without one are rated by the LLM rater when rate_missing is on.",
         default="quality",
     )
-    scores_file: str | None = _help(
+    scores_file: str | None = help_field(
         "JSONL or CSV file with existing scores: columns 'id' (record id or source id) and score_column.",
         default=None,
     )
-    rate_missing: bool = _help("Rate records that have no existing score with the LLM rater.", default=True)
-    threshold: int = _help("Score at or above which a record is high quality (the paper: 4).", default=4)
-    rater: TeacherConfig = _help("The LLM rater (teacher layer settings).", default_factory=TeacherConfig)
+    rate_missing: bool = help_field(
+        "Rate records that have no existing score with the LLM rater.", default=True
+    )
+    threshold: int = help_field("Score at or above which a record is high quality (the paper: 4).", default=4)
+    rater: TeacherConfig = help_field(
+        "The LLM rater (teacher layer settings).", default_factory=TeacherConfig
+    )
 
     def __post_init__(self) -> None:
         if not 0 <= self.threshold <= 5:
@@ -93,12 +99,16 @@ class ScoringConfig:
 class ClusteringConfig:
     """Capacity-constrained clustering of the low-quality records (per source)."""
 
-    capacity: CapacityConfig = _help("Cluster sizes: min_size, max_size, mean, std, seed (paper: 2, 25, 10, 3).",
-                                     default_factory=CapacityConfig)
-    per_source: bool = _help("Cluster each source separately (the paper) instead of the whole pool.",
-                             default=True)
-    embedding_model: str | None = _help(
-        "sentence-transformers model (path or id) to embed prompt+answer; None: the offline MiniLM.", default=None
+    capacity: CapacityConfig = help_field(
+        "Cluster sizes: min_size, max_size, mean, std, seed (paper: 2, 25, 10, 3).",
+        default_factory=CapacityConfig,
+    )
+    per_source: bool = help_field(
+        "Cluster each source separately (the paper) instead of the whole pool.", default=True
+    )
+    embedding_model: str | None = help_field(
+        "sentence-transformers model (path or id) to embed prompt+answer; None: the offline MiniLM.",
+        default=None,
     )
 
 
@@ -106,30 +116,41 @@ class ClusteringConfig:
 class DistillerConfig:
     """The model that writes one sample per cluster: a teacher-layer LLM or a local/Hub checkpoint."""
 
-    checkpoint: str | None = _help(
+    checkpoint: str | None = help_field(
         "Local checkpoint folder or Hub model id (e.g. from `lm-mixup train`); when set, it is run with "
-        "`engine` instead of the teacher.", default=None
+        "`engine` instead of the teacher.",
+        default=None,
     )
-    engine: str = _help("Engine of a checkpoint: 'transformers' (CPU/GPU) or 'vllm' (GPU, optional extra).",
-                        default="transformers")
-    teacher: TeacherConfig = _help("Teacher-layer LLM used when no checkpoint is set.",
-                                   default_factory=TeacherConfig)
-    max_new_tokens: int = _help("Most tokens written per cluster.", default=512)
-    temperature: float = _help("Sampling temperature of a checkpoint (0: greedy).", default=0.0)
-    batch_size: int = _help("Clusters per generation batch of a checkpoint.", default=4)
-    strict_format: bool | None = _help(
+    engine: str = help_field(
+        "Engine of a checkpoint: 'transformers' (CPU/GPU) or 'vllm' (GPU, optional extra).",
+        default="transformers",
+    )
+    teacher: TeacherConfig = help_field(
+        "Teacher-layer LLM used when no checkpoint is set.", default_factory=TeacherConfig
+    )
+    max_new_tokens: int = help_field("Most tokens written per cluster.", default=512)
+    temperature: float = help_field("Sampling temperature of a checkpoint (0: greedy).", default=0.0)
+    batch_size: int = help_field("Clusters per generation batch of a checkpoint.", default=4)
+    strict_format: bool | None = help_field(
         "Require exactly <think>…</think><answer>…</answer> (the LM-Mixup format); False accepts one "
-        "<answer>…</answer> anywhere. None: strict for checkpoints, lenient for teachers.", default=None
+        "<answer>…</answer> anywhere. None: strict for checkpoints, lenient for teachers.",
+        default=None,
     )
 
     def __post_init__(self) -> None:
         if self.engine not in ENGINES:
-            raise _bad("distiller", "engine", f"unknown engine {self.engine!r}", f"use one of {', '.join(ENGINES)}")
+            raise _bad(
+                "distiller", "engine", f"unknown engine {self.engine!r}", f"use one of {', '.join(ENGINES)}"
+            )
         for name in ("max_new_tokens", "batch_size"):
             if getattr(self, name) < 1:
-                raise _bad("distiller", name, f"must be >= 1, got {getattr(self, name)}", "use a positive integer")
+                raise _bad(
+                    "distiller", name, f"must be >= 1, got {getattr(self, name)}", "use a positive integer"
+                )
         if self.temperature < 0:
-            raise _bad("distiller", "temperature", f"must be >= 0, got {self.temperature}", "use 0 for greedy")
+            raise _bad(
+                "distiller", "temperature", f"must be >= 0, got {self.temperature}", "use 0 for greedy"
+            )
 
     @property
     def strict(self) -> bool:
@@ -151,14 +172,17 @@ class MergeConfig:
     are taken best first (quality, then long-tail score).
     """
 
-    top_n: int | None = _help("Keep at most this many distilled samples (None: all that pass re-rating).",
-                              default=None)
-    ratio: float | None = _help("Distilled share of the merged set, in (0, 1] (None: no balancing).",
-                                default=None)
-    size: int | None = _help("Total size of the merged set (None: everything selected).", default=None)
-    rerate: bool = _help("Re-rate the distilled samples with the rater and keep >= scoring.threshold.",
-                         default=True)
-    long_tail_k: int = _help("Neighbours of the long-tail score (mean cosine distance).", default=15)
+    top_n: int | None = help_field(
+        "Keep at most this many distilled samples (None: all that pass re-rating).", default=None
+    )
+    ratio: float | None = help_field(
+        "Distilled share of the merged set, in (0, 1] (None: no balancing).", default=None
+    )
+    size: int | None = help_field("Total size of the merged set (None: everything selected).", default=None)
+    rerate: bool = help_field(
+        "Re-rate the distilled samples with the rater and keep >= scoring.threshold.", default=True
+    )
+    long_tail_k: int = help_field("Neighbours of the long-tail score (mean cosine distance).", default=15)
 
     def __post_init__(self) -> None:
         for name in ("top_n", "size"):
@@ -175,12 +199,13 @@ class MergeConfig:
 class DecontConfig:
     """Optional n-gram decontamination against benchmark test sets (datatrove's NGramsDecontFilter)."""
 
-    test_sets: list[str] = _help(
+    test_sets: list[str] = help_field(
         "Benchmark files (JSON/JSONL/CSV/Parquet, any reader format); records with an n-gram of their "
-        "question/answer are dropped. Empty: off.", default_factory=list
+        "question/answer are dropped. Empty: off.",
+        default_factory=list,
     )
-    n_grams: int = _help("n-gram length (datatrove's default: 12).", default=12)
-    find_query_ngrams: bool = _help("Also match n-grams of the benchmark questions alone.", default=True)
+    n_grams: int = help_field("n-gram length (datatrove's default: 12).", default=12)
+    find_query_ngrams: bool = help_field("Also match n-grams of the benchmark questions alone.", default=True)
 
     def __post_init__(self) -> None:
         if self.n_grams < 2:
@@ -191,24 +216,34 @@ class DecontConfig:
 class DistillConfig:
     """A whole `lm-mixup distill` run."""
 
-    pools: list[PoolConfig] = _help("Instruction pools to read (default: the packaged demo pool).",
-                                    default_factory=lambda: [PoolConfig(path=str(demo_pool_path()))])
-    output: str = _help("Output folder (Parquet shards, README.md card, stats.json, report.html).",
-                        default="distilled")
-    on_error: str = _help("Bad input records: 'raise' (stop with the location) or 'skip' (count per reason).",
-                          default="raise")
-    dedup: DedupConfig = _help("Duplicate removal.", default_factory=DedupConfig)
-    scoring: ScoringConfig = _help("Quality scores and the high/low split.", default_factory=ScoringConfig)
-    clustering: ClusteringConfig = _help("Clustering of the low-quality records.", default_factory=ClusteringConfig)
-    distiller: DistillerConfig = _help("The distilling model.", default_factory=DistillerConfig)
-    merge: MergeConfig = _help("Re-rating, ranking and merging.", default_factory=MergeConfig)
-    decontamination: DecontConfig = _help("Benchmark decontamination.", default_factory=DecontConfig)
-    report: bool = _help("Also write report.html (each cluster beside its distillation).", default=False)
-    push_to: str | None = _help("Hub dataset repo id to push the result to (None: no push).", default=None)
-    private: bool = _help("Create the pushed repo as private.", default=False)
-    pretty_name: str = _help("Dataset name on the card.", default="LM-Mixup distilled instruction data")
-    tasks: int = _help("datatrove tasks per record-wise stage.", default=1)
-    workers: int = _help("datatrove workers run at once (-1: all tasks).", default=1)
+    pools: list[PoolConfig] = help_field(
+        "Instruction pools to read (default: the packaged demo pool).",
+        default_factory=lambda: [PoolConfig(path=str(demo_pool_path()))],
+    )
+    output: str = help_field(
+        "Output folder (Parquet shards, README.md card, stats.json, report.html).", default="distilled"
+    )
+    on_error: str = help_field(
+        "Bad input records: 'raise' (stop with the location) or 'skip' (count per reason).", default="raise"
+    )
+    dedup: DedupConfig = help_field("Duplicate removal.", default_factory=DedupConfig)
+    scoring: ScoringConfig = help_field(
+        "Quality scores and the high/low split.", default_factory=ScoringConfig
+    )
+    clustering: ClusteringConfig = help_field(
+        "Clustering of the low-quality records.", default_factory=ClusteringConfig
+    )
+    distiller: DistillerConfig = help_field("The distilling model.", default_factory=DistillerConfig)
+    merge: MergeConfig = help_field("Re-rating, ranking and merging.", default_factory=MergeConfig)
+    decontamination: DecontConfig = help_field("Benchmark decontamination.", default_factory=DecontConfig)
+    report: bool = help_field("Also write report.html (each cluster beside its distillation).", default=False)
+    push_to: str | None = help_field(
+        "Hub dataset repo id to push the result to (None: no push).", default=None
+    )
+    private: bool = help_field("Create the pushed repo as private.", default=False)
+    pretty_name: str = help_field("Dataset name on the card.", default="LM-Mixup distilled instruction data")
+    tasks: int = help_field("datatrove tasks per record-wise stage.", default=1)
+    workers: int = help_field("datatrove workers run at once (-1: all tasks).", default=1)
 
     def __post_init__(self) -> None:
         if self.on_error not in ON_ERROR:
@@ -234,17 +269,8 @@ class DistillConfig:
     @classmethod
     def from_yaml(cls, path: str | os.PathLike[str]) -> DistillConfig:
         """Load a YAML file; relative pool/score/test-set paths are resolved against the file's folder."""
-        import yaml
-
         path = Path(path)
-        if not path.is_file():
-            raise ConfigError("config file not found", path=str(path), fix="check the --config path")
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as error:
-            raise ConfigError(f"not valid YAML ({error})", path=str(path), fix="fix the YAML syntax") from error
-        if not isinstance(data, dict):
-            raise ConfigError("expected a mapping at the top level", path=str(path), fix="write key: value pairs")
+        data = read_yaml_mapping(path)
         config = cls.from_dict(data, source=str(path))
         base = path.parent
         for pool in config.pools:
@@ -262,22 +288,13 @@ def _resolve(value: str, base: Path) -> str:
 
 def _build(cls: type, data: Any, source: str | None, prefix: str) -> Any:
     """Recursively build dataclass ``cls`` from ``data``, rejecting unknown keys."""
+    expect_mapping(data, source=source, where=prefix)
     if cls is TeacherConfig:
-        if not isinstance(data, dict):
-            raise ConfigError(f"expected a mapping, got {type(data).__name__}", path=source, field=prefix)
         try:
             return TeacherConfig.from_dict(data, source=source)
         except ConfigError as error:
             raise ConfigError(f"{prefix}: {error.problem}", path=source, fix=error.fix) from error
-    if not isinstance(data, dict):
-        raise ConfigError(f"expected a mapping, got {type(data).__name__}", path=source, field=prefix or None,
-                          fix="write key: value pairs")
-    known = {f.name: f for f in dataclasses.fields(cls)}
-    unknown = sorted(set(data) - set(known))
-    if unknown:
-        where = f"{prefix}." if prefix else ""
-        raise ConfigError(f"unknown option(s) {', '.join(where + k for k in unknown)}", path=source,
-                          fix=f"known options{' of ' + prefix if prefix else ''}: {', '.join(sorted(known))}")
+    reject_unknown_keys(cls, data, source=source, prefix=prefix)
     hints = typing.get_type_hints(cls)
     kwargs: dict[str, Any] = {}
     for name, value in data.items():

@@ -48,9 +48,24 @@ class ResponseCache:
         self._db = sqlite3.connect(self.path, timeout=busy_timeout_s, check_same_thread=False,
                                    isolation_level=None)
         self._db.execute(f"PRAGMA busy_timeout={int(busy_timeout_s * 1000)}")
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute(_SCHEMA)
+        self._initialise(busy_timeout_s)
+
+    def _initialise(self, busy_timeout_s: float) -> None:
+        # Switching a new database to WAL takes an exclusive lock that SQLite's busy handler does not wait
+        # for, so processes opening the same fresh file at once retry here.
+        deadline = time.monotonic() + busy_timeout_s
+        delay = 0.01
+        while True:
+            try:
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=NORMAL")
+                self._db.execute(_SCHEMA)
+                return
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or time.monotonic() > deadline:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, 0.5)
 
     def get_many(self, keys: list[str]) -> dict[str, ChatResult]:
         """The cached replies among ``keys`` (marked ``cached=True``)."""

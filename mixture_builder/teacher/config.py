@@ -4,10 +4,11 @@ Python, the CLI and YAML."""
 from __future__ import annotations
 
 import os
-from dataclasses import MISSING, asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mixture_builder.config_io import field_help, from_mapping, read_yaml_mapping
 from mixture_builder.errors import ConfigError
 
 BACKENDS = ("openai", "embedded", "vllm")
@@ -141,28 +142,12 @@ class TeacherConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None, *, source: str | None = None) -> TeacherConfig:
         """Build from a mapping (e.g. the ``teacher:`` section of a YAML file); unknown keys are errors."""
-        data = dict(data or {})
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ConfigError(f"unknown teacher option(s) {', '.join(unknown)}", path=source,
-                              fix=f"known options: {', '.join(sorted(known))}")
-        return cls(**data)
+        return from_mapping(cls, data or {}, source=source, what="teacher")
 
     @classmethod
     def from_yaml(cls, path: str | os.PathLike[str], *, section: str | None = "teacher") -> TeacherConfig:
         """Load from a YAML file: its ``teacher:`` section when present (or ``section=None``: the whole file)."""
-        import yaml
-
-        try:
-            data = yaml.safe_load(Path(path).read_text()) or {}
-        except yaml.YAMLError as error:
-            raise ConfigError(f"not valid YAML ({error})", path=str(path), fix="fix the YAML syntax") from error
-        if not isinstance(data, dict):
-            raise ConfigError("expected a mapping at the top level", path=str(path), fix="write key: value pairs")
-        if section and isinstance(data.get(section), dict):
-            data = data[section]
-        return cls.from_dict(data, source=str(path))
+        return cls.from_dict(read_yaml_mapping(path, section=section), source=str(path))
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -197,5 +182,4 @@ class TeacherConfig:
     @staticmethod
     def help() -> dict[str, str]:
         """Field name → help text (for CLI and docs)."""
-        return {f.name: f.metadata.get("help", "") for f in fields(TeacherConfig)
-                if f.default is not MISSING or f.default_factory is not MISSING}
+        return field_help(TeacherConfig)
