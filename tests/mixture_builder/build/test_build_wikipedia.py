@@ -38,7 +38,7 @@ def load_records(folder: Path | str) -> dict[str, dict[str, list[dict]]]:
 
     out = {}
     for config in ("sft", "grpo"):
-        dataset = load_dataset(str(folder), config, cache_dir=str(Path(folder).parent / "hf_datasets_cache"))
+        dataset = load_dataset(str(folder), config)
         out[config] = {split: dataset[split].to_list() for split in dataset}
     return out
 

@@ -23,6 +23,7 @@ def test_embedded_teacher_builds_a_small_mixture(tmp_path):
         tasks_per_passage=None,
         task_weights=None,
         noise_variants=2,
+        teacher=dataclasses.replace(demo_config().teacher, cache_path=str(tmp_path / "cache.sqlite")),
     )
     result = build_mixture(config)
     stages = result.stats["stages"]
