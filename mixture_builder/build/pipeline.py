@@ -16,7 +16,6 @@ overwrite a killed task's files, and the teacher's cache answers the requests al
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from dataclasses import dataclass, field
@@ -24,15 +23,12 @@ from pathlib import Path
 from typing import Any
 
 from mixture_builder.build.config import BuildConfig
-from mixture_builder.errors import ConfigError
 
 STAGES: tuple[str, ...] = ("samples", "assemble", "publish", "push")
 
-# Options that do not change what the build produces (a rerun may change them freely).
+# Options that do not change what the build produces (a rerun may change them freely). Of the executor only
+# ``tasks`` counts: it decides how datatrove shards the input, and completion is recorded per task rank.
 _VOLATILE = {"output", "push_to", "private", "executor", "dataset_name"}
-_VOLATILE_TEACHER = {"use_cache", "progress", "max_concurrency", "requests_per_minute", "tokens_per_minute",
-                     "max_retries", "backoff_base_s", "backoff_max_s", "timeout_s", "failed_path", "cache_path",
-                     "embedded_batch_size", "api_key_env", "client", "prices"}
 
 
 @dataclass
@@ -49,38 +45,28 @@ class BuildResult:
         return self.stats.get("records", {})
 
 
-def config_fingerprint(config: BuildConfig) -> str:
-    """A hash of what changes the build's output: the options (not the executor, output or push settings) and
-    the prompt template versions."""
+def config_fingerprint(config: BuildConfig) -> dict[str, Any]:
+    """What changes the build's output: the options (not the output or push settings, nor the executor except
+    its ``tasks``, nor the teacher's request knobs) and the prompt template versions."""
     from mixture_builder.build.sample_templates import template_versions
+    from mixture_builder.work_dir import local_path, teacher_fingerprint
 
     data = {k: v for k, v in config.to_dict().items() if k not in _VOLATILE}
+    data["executor_tasks"] = config.executor.tasks
     data["templates"] = template_versions(config)
     for name in ("teacher", "rater"):
         if data.get(name):
-            data[name] = {k: v for k, v in data[name].items() if k not in _VOLATILE_TEACHER}
+            data[name] = teacher_fingerprint(data[name])
     for source in data["sources"]:
-        source["path"] = str(Path(source["path"]).expanduser().resolve()) if ":" not in source["path"] else \
-            source["path"]
-    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:16]
+        source["path"] = local_path(source["path"]) if ":" not in source["path"] else source["path"]
+    return data
 
 
 def check_work_dir(config: BuildConfig) -> None:
-    """Refuse to resume an output folder that was started with a different configuration."""
-    work = config.work_dir
-    marker = work / "config.json"
-    fingerprint = config_fingerprint(config)
-    if marker.is_file():
-        previous = json.loads(marker.read_text()).get("fingerprint")
-        if previous != fingerprint:
-            raise ConfigError(
-                "this output folder holds a build made with a different configuration",
-                path=str(config.output_dir),
-                fix="use another --output, or delete the folder to start over",
-            )
-        return
-    work.mkdir(parents=True, exist_ok=True)
-    marker.write_text(json.dumps({"fingerprint": fingerprint, "config": config.to_dict()}, indent=2, default=str))
+    """Refuse to resume an output folder that was started with other settings (see :mod:`mixture_builder.work_dir`)."""
+    from mixture_builder.work_dir import prepare_work_dir
+
+    prepare_work_dir(config.work_dir, config_fingerprint(config), on_change="refuse", output=config.output_dir)
 
 
 def stage_dirs(config: BuildConfig) -> dict[str, Path]:

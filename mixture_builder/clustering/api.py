@@ -85,6 +85,26 @@ DOCUMENTS_FORMAT = "documents"
 """``input_format`` of folders written by these stages (datatrove JSONL: ``text``, ``id``, ``metadata``)."""
 
 
+def _prepare(input_path: str, output_dir: str | Path, job: str, options: dict[str, Any]) -> Path:
+    """Check the input exists, then guard ``{output_dir}/.lm-mixup/{job}`` against a rerun with other settings
+    (refused, as for ``lm-mixup build``: datatrove would skip the finished tasks and keep stale results)."""
+    from mixture_builder.work_dir import check_inputs_exist, local_path, prepare_work_dir
+
+    check_inputs_exist([(None, str(input_path))])
+    work = Path(output_dir) / ".lm-mixup" / job
+    prepare_work_dir(work, {"input": local_path(str(input_path)), **options}, on_change="refuse", output=output_dir)
+    return work
+
+
+def _settings(value: Any) -> Any:
+    """A config object as JSON-able data for a fingerprint."""
+    import dataclasses
+
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    return value if value is None or isinstance(value, (str, int, float, bool, list, dict)) else repr(value)
+
+
 def _reader_factory(input_path: str, input_format: str, on_error: str):
     if input_format == DOCUMENTS_FORMAT:
         from datatrove.pipeline.readers import JsonlReader
@@ -109,13 +129,16 @@ def run_dedup(
 ) -> Path:
     """Exact + near dedup of the records under ``input_path``: kept records to ``{output_dir}/kept``, removed
     ones (with ``duplicate_of``) to ``{output_dir}/removed_{exact,near}``; work files and logs under
-    ``{output_dir}/.lm-mixup/dedup``. Rerunning resumes. Returns the folder of kept records."""
+    ``{output_dir}/.lm-mixup/dedup``. Rerunning with the same settings resumes; with other ones (input, format,
+    options, ``tasks``) it raises ``ConfigError``. Returns the folder of kept records."""
     from datatrove.pipeline.writers import JsonlWriter
 
     from mixture_builder.clustering.pipelines import dedup_plan, local_executor_factory
 
     out = Path(output_dir)
-    work = out / ".lm-mixup" / "dedup"
+    work = _prepare(input_path, out, "dedup", {
+        "format": input_format, "on_error": on_error, "tasks": tasks, "exact": exact, "near": near,
+        "minhash_config": _settings(minhash_config)})
     reader = _reader_factory(input_path, input_format, on_error)
     make = local_executor_factory(work, workers)
     plan = dedup_plan(reader, work, tasks=tasks, exact=exact, near=near, minhash_config=minhash_config,
@@ -144,13 +167,17 @@ def run_clusters(
 ) -> Path:
     """Embed → cluster [→ long-tail] the records under ``input_path``; annotated records to
     ``{output_dir}/records``, the clusters file(s) under ``{output_dir}/.lm-mixup/clusters/clusters``.
-    Rerunning resumes. Returns the folder of annotated records."""
+    Rerunning with the same settings resumes; with other ones (input, format, options, ``tasks``,
+    ``cluster_tasks``) it raises ``ConfigError``. Returns the folder of annotated records."""
     from datatrove.pipeline.writers import JsonlWriter
 
     from mixture_builder.clustering.pipelines import cluster_plan, local_executor_factory
 
     out = Path(output_dir)
-    work = out / ".lm-mixup" / "clusters"
+    work = _prepare(input_path, out, "clusters", {
+        "format": input_format, "on_error": on_error, "config": _settings(config or CapacityConfig()),
+        "group_by": group_by, "model_name": model_name, "text_fields": list(text_fields) if text_fields else None,
+        "long_tail_k": long_tail_k, "tasks": tasks, "cluster_tasks": cluster_tasks})
     reader = _reader_factory(input_path, input_format, on_error)
     make = local_executor_factory(work, workers)
     plan = cluster_plan(reader, work, tasks=tasks, cluster_tasks=cluster_tasks, model_name=model_name,

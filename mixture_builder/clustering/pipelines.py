@@ -103,7 +103,10 @@ def dedup_plan(
         prefix = [DuplicateFilter(str(work / "exact/links"), "exact_duplicate", excl("exact"))]
     if near:
         mh = minhash_config or MinhashConfig()
-        sigs = make([reader(), *prefix, IdIndexWriter(work / "near/ids"),
+        # the signatures must see the records the final pass sees after the exact filter; that pass alone
+        # writes (and reports) the exact duplicates, so this copy of the filter has no exclusion writer
+        skip_exact = [DuplicateFilter(str(work / "exact/links"), "exact_duplicate")] if exact else []
+        sigs = make([reader(), *skip_exact, IdIndexWriter(work / "near/ids"),
                      MinhashDedupSignature(str(work / "near/sigs"), config=mh)],
                     tasks=tasks, name="near_1_signatures", depends=depends)
         buckets = make([MinhashDedupBuckets(str(work / "near/sigs"), str(work / "near/buckets"), config=mh)],

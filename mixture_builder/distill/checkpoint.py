@@ -3,17 +3,46 @@
 ``transformers`` on CPU/GPU (the embedded teacher's batched ``generate_batch``: left padding, chat template,
 greedy unless ``temperature > 0``), or vLLM on GPU (optional extra,
 imported lazily). Replies are stored in the teacher layer's response cache (same keys: model, messages,
-generation parameters), so a killed run resumes without generating twice.
+generation parameters, the model string carrying :func:`checkpoint_fingerprint`), so a killed run resumes
+without generating twice and a checkpoint retrained into the same folder is asked again.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from mixture_builder.errors import ConfigError
 from mixture_builder.teacher.types import ChatResult
+
+WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".gguf")
+
+
+def checkpoint_fingerprint(checkpoint: str) -> str:
+    """A short content hash of a checkpoint: for a local folder, sha256 over ``config.json`` and each weight
+    file's name, size and mtime_ns; for a Hub id, the revision cached locally (else the id itself)."""
+    path = Path(checkpoint).expanduser()
+    digest = hashlib.sha256()
+    if path.is_dir():
+        config = path / "config.json"
+        digest.update(config.read_bytes() if config.is_file() else b"")
+        for weight in sorted(p for p in path.rglob("*") if p.is_file() and p.name.endswith(WEIGHT_SUFFIXES)):
+            stat = weight.stat()
+            digest.update(f"{weight.relative_to(path)}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+        return digest.hexdigest()[:16]
+    if path.is_file():
+        stat = path.stat()
+        digest.update(f"{path.name}\0{stat.st_size}\0{stat.st_mtime_ns}".encode())
+        return digest.hexdigest()[:16]
+    try:
+        from huggingface_hub import try_to_load_from_cache
+
+        cached = try_to_load_from_cache(checkpoint, "config.json")
+    except ValueError:  # not a valid repo id (HFValidationError): the id stands for itself
+        cached = None
+    return Path(cached).parent.name if isinstance(cached, str) else checkpoint
 
 
 class CheckpointGenerator:
@@ -39,6 +68,14 @@ class CheckpointGenerator:
         self.cache_path = cache_path
         self._model: Any = None
         self._cache: Any = None
+        self._model_key: str | None = None
+
+    @property
+    def model_key(self) -> str:
+        """The model string of cache keys: the checkpoint and its content fingerprint."""
+        if self._model_key is None:
+            self._model_key = f"{self.checkpoint}@{checkpoint_fingerprint(self.checkpoint)}"
+        return self._model_key
 
     @property
     def params(self) -> dict[str, Any]:
@@ -51,7 +88,7 @@ class CheckpointGenerator:
 
         if self.cache_path and self._cache is None:
             self._cache = ResponseCache(self.cache_path)
-        keys = [request_key(self.checkpoint, list(m), self.params) for m in conversations]
+        keys = [request_key(self.model_key, list(m), self.params) for m in conversations]
         results: dict[int, ChatResult] = {}
         if self._cache is not None:
             cached = self._cache.get_many(keys)
@@ -63,7 +100,7 @@ class CheckpointGenerator:
             for i, result in zip(batch, outputs):
                 results[i] = result
                 if self._cache is not None:
-                    self._cache.put(keys[i], self.checkpoint, result)
+                    self._cache.put(keys[i], self.model_key, result)
         return [results[i] for i in range(len(conversations))]
 
     def _generate_batch(self, conversations: list[list[dict[str, str]]]) -> list[ChatResult]:

@@ -13,14 +13,13 @@
 
 Intermediates (JSONL) and per-stage logs live under ``{output}/.lm-mixup/``. ``LocalPipelineExecutor`` skips
 tasks that completed, and a task that is rerun rewrites its own output file, so a killed run resumes without
-duplicates; the LLM response cache makes the rerun cheap. A run with a different config starts the stages over.
+duplicates; the LLM response cache makes the rerun cheap. A run whose settings changed (see
+``config_fingerprint``) starts the stages over and logs one WARNING naming the changed settings.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -39,25 +38,34 @@ def logs_dir(config: DistillConfig, stage: str) -> Path:
     return config.work_dir / "logs" / stage
 
 
-def config_fingerprint(config: DistillConfig) -> str:
-    """A hash of everything that changes the result (the push target and report flag excluded)."""
+def config_fingerprint(config: DistillConfig) -> dict[str, Any]:
+    """Everything that changes the result: the options (not the push target, report flag, workers or the
+    teachers' request knobs), the prompt template versions and the distilling checkpoint's content."""
+    from mixture_builder.distill.checkpoint import checkpoint_fingerprint
+    from mixture_builder.distill.distiller import distill_template
+    from mixture_builder.teacher.rater import RATE_TEMPLATE
+    from mixture_builder.teacher.templates import load_template
+    from mixture_builder.work_dir import local_path, teacher_fingerprint
+
     data = config.to_dict()
-    for key in ("push_to", "private", "report", "workers"):
+    for key in ("output", "push_to", "private", "report", "workers"):
         data.pop(key, None)
-    blob = json.dumps(data, sort_keys=True, default=str)
-    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+    data["scoring"]["rater"] = teacher_fingerprint(data["scoring"].get("rater"))
+    data["distiller"]["teacher"] = teacher_fingerprint(data["distiller"].get("teacher"))
+    for pool in data["pools"]:
+        pool["path"] = local_path(pool["path"])
+    if config.distiller.checkpoint:
+        data["distiller"]["checkpoint_content"] = checkpoint_fingerprint(config.distiller.checkpoint)
+    data["templates"] = {"distill": distill_template().version, "rate_quality": load_template(RATE_TEMPLATE).version}
+    return data
 
 
 def prepare_work_dir(config: DistillConfig, *, fresh: bool = False) -> None:
-    """Create ``.lm-mixup/``; start over when ``fresh`` or when the config changed since the last run."""
-    work = config.work_dir
-    marker = work / "config.json"
-    fingerprint = config_fingerprint(config)
-    if work.exists() and (fresh or not marker.is_file() or json.loads(marker.read_text()).get("fingerprint")
-                          != fingerprint):
-        shutil.rmtree(work)
-    work.mkdir(parents=True, exist_ok=True)
-    marker.write_text(json.dumps({"fingerprint": fingerprint, "config": config.to_dict()}, indent=2, default=str))
+    """Create ``.lm-mixup/``; start over (with a WARNING naming what changed) when the settings changed since
+    the last run, or when ``fresh``."""
+    from mixture_builder.work_dir import prepare_work_dir as prepare
+
+    prepare(config.work_dir, config_fingerprint(config), on_change="restart", output=config.output, fresh=fresh)
 
 
 def _writer(folder: Path, *, compression: str | None = "gzip"):
@@ -182,15 +190,13 @@ def build_executors(config: DistillConfig, *, use_cache: bool = True) -> dict[st
 
 def check_inputs(config: DistillConfig) -> None:
     """Fail before any work when a local input path is missing (URLs are left to the readers)."""
-    from mixture_builder.errors import ConfigError
+    from mixture_builder.work_dir import check_inputs_exist
 
     paths = [(f"pools[{i}].path", pool.path) for i, pool in enumerate(config.pools)]
     paths += [(f"decontamination.test_sets[{i}]", p) for i, p in enumerate(config.decontamination.test_sets)]
     if config.scoring.scores_file:
         paths.append(("scoring.scores_file", config.scoring.scores_file))
-    for field, path in paths:
-        if "://" not in path and not Path(path).exists():
-            raise ConfigError(f"{path} does not exist", field=field, fix="give an existing file or folder")
+    check_inputs_exist(paths, config_fields=True)
 
 
 def run_distill(config: DistillConfig, *, use_cache: bool = True, fresh: bool = False) -> dict[str, Any]:

@@ -84,5 +84,19 @@ def test_an_output_folder_resumes_only_its_own_config(tmp_path):
     check_work_dir(config)
     check_work_dir(dataclasses.replace(config, push_to="me/mix", executor=dataclasses.replace(config.executor,
                                                                                                workers=2)))
-    with pytest.raises(ConfigError, match="different configuration"):
+    with pytest.raises(ConfigError, match=r"other settings \(changed: seed\)"):
         check_work_dir(dataclasses.replace(config, seed=1))
+
+
+def test_resuming_with_other_sharding_is_refused_but_request_knobs_are_free(tmp_path):
+    import dataclasses
+
+    from mixture_builder.build.pipeline import check_work_dir
+
+    config = BuildConfig(output=str(tmp_path / "out"))
+    check_work_dir(config)
+    executor = dataclasses.replace(config.executor, workers=4, time="01:00:00", partition="cpu")
+    teacher = dataclasses.replace(config.teacher, max_concurrency=3, timeout_s=5.0, api_key_env="OTHER_KEY")
+    check_work_dir(dataclasses.replace(config, executor=executor, teacher=teacher))
+    with pytest.raises(ConfigError, match=r"changed: executor_tasks\)"):
+        check_work_dir(dataclasses.replace(config, executor=dataclasses.replace(config.executor, tasks=3)))

@@ -54,3 +54,22 @@ def test_checkpoint_distiller_generates_greedily_and_caches(tmp_path: Path):
     out = list(step.run(iter(docs)))
     assert out[0].metadata["completion"] == results[0].text and out[0].metadata["teacher"].startswith(str(folder))
     assert config.strict  # a trained checkpoint must answer in the LM-Mixup format
+
+
+def test_a_checkpoint_retrained_into_the_same_folder_is_asked_again(tmp_path: Path):
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    folder = _tiny_checkpoint(tmp_path / "ckpt")
+    cache = tmp_path / "cache.sqlite"
+    conversations = [prompt_messages("Q: a\n A: b\n\nQ: a?\n A: b.")]
+    first = CheckpointGenerator(str(folder), max_new_tokens=6, cache_path=cache)
+    assert not first.generate(conversations)[0].cached
+    first.close()
+    weights = folder / "model.safetensors"
+    tensors = load_file(weights)
+    save_file({k: v + 0.5 * torch.randn_like(v) for k, v in tensors.items()}, weights, metadata={"format": "pt"})
+    second = CheckpointGenerator(str(folder), max_new_tokens=6, cache_path=cache)
+    again = second.generate(conversations)
+    second.close()
+    assert again[0].text is not None and not again[0].cached
