@@ -32,6 +32,7 @@ FIGURES_DIR = "figures"
 _SIZE_CATEGORIES = [
     (1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M"),
     (10_000_000, "1M<n<10M"), (100_000_000, "10M<n<100M"), (1_000_000_000, "100M<n<1B"),
+    (10**10, "1B<n<10B"), (10**11, "10B<n<100B"), (10**12, "100B<n<1T"),
 ]  # fmt: skip
 
 
@@ -148,7 +149,7 @@ def size_category(n: int) -> str:
     for limit, name in _SIZE_CATEGORIES:
         if n < limit:
             return name
-    return "n>1B" if n >= 1_000_000_000 else "other"
+    return "n>1T"
 
 
 def stage_rows(stages: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:

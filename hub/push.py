@@ -4,8 +4,9 @@
 
 - build/distill intermediates under ``.lm-mixup/`` are never pushed;
 - it is resumable: unchanged files are skipped (the Hub reports each file's current oid at preupload and the
-  client drops files whose content matches), LFS objects the Hub already holds are not sent again, and
-  big folders are committed in batches so an interrupted push keeps what it committed;
+  client drops files whose content matches) and LFS/Xet objects the Hub already holds are not sent again;
+  without Xet, big folders are also committed in batches so an interrupted push keeps what it committed
+  (with Xet, ``upload_folder`` makes a single commit; a rerun re-sends only what the Hub lacks);
 - transient errors (429, 5xx, dropped connections) are retried with exponential backoff;
 - the token comes from ``token=``, ``HF_TOKEN`` or the cached login and is scrubbed from every error raised.
 
@@ -72,12 +73,26 @@ def _status(error: BaseException) -> int | None:
     return getattr(response, "status_code", None)
 
 
+def _never_transient() -> tuple[type[BaseException], ...]:
+    """Errors that no retry can fix even though they subclass a connection error: offline mode
+    (``HF_HUB_OFFLINE=1``, a ``ConnectionError``) and a URL the client cannot speak to."""
+    import httpx2
+    from huggingface_hub.errors import OfflineModeIsEnabled
+
+    return (OfflineModeIsEnabled, httpx2.UnsupportedProtocol, httpx2.LocalProtocolError)
+
+
 def _is_transient(error: BaseException | None) -> bool:
-    """429/5xx answers and connection errors, also when huggingface_hub wrapped them (``raise ... from``)."""
+    """429/5xx answers and connection errors, also when huggingface_hub wrapped them (``raise ... from``, e.g.
+    ``LocalEntryNotFoundError`` from a 503 in ``snapshot_download``); never offline mode or a bad URL scheme
+    anywhere in the chain, and never a wrapper without a transient cause (``LocalEntryNotFoundError`` alone)."""
     import httpx2
 
+    never = _never_transient()
     seen = 0
     while error is not None and seen < 5:
+        if isinstance(error, never):
+            return False
         if _status(error) in RETRY_STATUSES or isinstance(error, (httpx2.TransportError, ConnectionError)):
             return True
         error, seen = error.__cause__, seen + 1
@@ -194,7 +209,8 @@ def _upload(api, folder: Path, files: dict[str, Path], repo_id: str, *, repo_typ
     from huggingface_hub.utils._runtime import is_xet_available
 
     if is_xet_available():
-        # The client's own pipelined upload: multi-commit batches, resumable, deduplicated by Xet.
+        # The client's own upload: one commit for the whole folder. Xet deduplicates content, so a rerun
+        # after an interruption only sends chunks the Hub does not hold yet.
         info = with_retries(
             lambda: api.upload_folder(repo_id=repo_id, folder_path=folder, repo_type=repo_type,
                                       revision=revision, commit_message=message,

@@ -93,6 +93,11 @@ class LMMixupGRPOConfig(GRPOConfig, _RunFields):
         metadata={"help": "sentence-transformers model for alignment and quality (default: the offline MiniLM; "
                   "the paper uses BAAI/bge-m3)."},
     )
+    embedding_device: str | None = field(
+        default=None,
+        metadata={"help": "Device of the reward embedding model, e.g. 'cpu', 'cuda:1' (default: cpu with use_cpu, else "
+                  "this process's GPU, cuda:$LOCAL_RANK, when CUDA is available, else cpu)."},
+    )
     quality_weight: float = field(default=0.5, metadata={"help": "Weight of the quality reward."})
     alignment_weight: float = field(default=0.4, metadata={"help": "Weight of the alignment reward."})
     format_weight: float = field(default=0.1, metadata={"help": "Weight of the format reward."})
@@ -114,6 +119,14 @@ class LMMixupGRPOConfig(GRPOConfig, _RunFields):
             )
         if self.quality_reward == "llm" and not self.quality_teacher:
             raise ConfigError("needed by quality_reward: llm", field="quality_teacher", fix="set backend/base_url/model")
+        if self.embedding_device:
+            import torch
+
+            try:
+                torch.device(self.embedding_device)
+            except (RuntimeError, ValueError):
+                raise ConfigError(f"unknown device {self.embedding_device!r}", field="embedding_device",
+                                  fix="use e.g. cpu, cuda or cuda:0, or leave it unset") from None
         if self.alignment_mode not in ("binary", "continuous"):
             raise ConfigError(f"unknown value {self.alignment_mode!r}", field="alignment_mode")
         self.reward_weights = [self.format_weight, self.alignment_weight] + (

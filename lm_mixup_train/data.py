@@ -8,6 +8,18 @@ from pathlib import Path
 from mixture_builder.errors import InputError
 
 _REPO_ID = re.compile(r"^[\w.-]+/[\w.-]+$")
+LOCAL_OUTPUT_DIRS = ("demo-output", "outputs")
+"""First path components of the folders the project's configs write to: never Hub namespaces."""
+
+
+def looks_local(dataset: str) -> bool:
+    """Whether ``dataset`` names a local path rather than a Hub repo id ``org/name``: it starts with ``.``, ``/``
+    or ``~``, has more than one ``/`` (or a ``\\``), or its first component is a local folder or one of
+    :data:`LOCAL_OUTPUT_DIRS`."""
+    if dataset.startswith((".", "/", "~")) or dataset.count("/") > 1 or "\\" in dataset:
+        return True
+    first, sep, _ = dataset.partition("/")
+    return bool(sep) and (first in LOCAL_OUTPUT_DIRS or Path(first).is_dir())
 
 
 def load_mixture(dataset: str, config: str, split: str, *, revision: str | None = None):
@@ -21,6 +33,11 @@ def load_mixture(dataset: str, config: str, split: str, *, revision: str | None 
     local = Path(dataset).expanduser()
     if local.is_dir():
         target, kwargs = str(local), {}
+    elif looks_local(dataset) and not local.exists():
+        raise InputError(
+            f"dataset folder not found: {dataset}",
+            fix="run `make demo` / `lm-mixup build` first, or pass a Hub repo id (org/name)",
+        )
     elif _REPO_ID.match(dataset) and not local.exists():
         target, kwargs = dataset, {"revision": revision}
     else:

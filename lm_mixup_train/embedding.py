@@ -4,6 +4,7 @@ count of the time spent embedding (read by the throughput benchmark)."""
 
 from __future__ import annotations
 
+import os
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -34,19 +35,37 @@ stats = EmbedStats()
 _CACHE: OrderedDict[tuple[str | None, str], np.ndarray] = OrderedDict()
 
 
+def resolve_device(device: str | None = None) -> str:
+    """The device the embedding model runs on: ``device`` when given, else ``cuda:{LOCAL_RANK}`` (this
+    process's GPU under ``accelerate``/``torchrun``; ``cuda:0`` without it) when CUDA is available, else ``cpu``."""
+    if device:
+        return device
+    import torch
+
+    if torch.cuda.is_available():
+        return f"cuda:{int(os.environ.get('LOCAL_RANK', '0') or 0)}"
+    return "cpu"
+
+
 def embed(
-    texts: Sequence[str], model_name: str | None = None, batch_size: int = 64, *, cache: bool = True
+    texts: Sequence[str],
+    model_name: str | None = None,
+    batch_size: int = 64,
+    *,
+    cache: bool = True,
+    device: str | None = None,
 ) -> np.ndarray:
     """Embed ``texts`` → ``(len(texts), dim)`` float32, L2-normalised. Each distinct text is embedded once, in
     one batch; with ``cache``, recently embedded texts come from the per-process cache (bulk jobs such as
     building a library pass ``cache=False``).
 
     ``model_name`` is any sentence-transformers model (a local path or Hub id); ``None`` is the offline MiniLM.
+    ``device`` is resolved by :func:`resolve_device` (``None``: this process's GPU when there is one).
     """
     start = time.perf_counter()
     unique = list(dict.fromkeys(texts))
     if not cache:
-        vectors = _embed_unique(unique, model_name, batch_size) if unique else np.zeros((0, 0), np.float32)
+        vectors = _embed_unique(unique, model_name, batch_size, device) if unique else np.zeros((0, 0), np.float32)
         index = {text: i for i, text in enumerate(unique)}
         out = vectors[[index[t] for t in texts]] if texts else vectors
         stats.calls, stats.texts = stats.calls + 1, stats.texts + len(unique)
@@ -57,7 +76,7 @@ def embed(
             _CACHE.move_to_end((model_name, text))
     missing = [t for t in unique if (model_name, t) not in _CACHE]
     if missing:
-        for text, vector in zip(missing, _embed_unique(missing, model_name, batch_size)):
+        for text, vector in zip(missing, _embed_unique(missing, model_name, batch_size, device)):
             _CACHE[(model_name, text)] = vector
         while len(_CACHE) > max(CACHE_SIZE, len(unique)):
             _CACHE.popitem(last=False)
@@ -70,7 +89,8 @@ def embed(
     return np.ascontiguousarray(np.stack([_CACHE[(model_name, t)] for t in texts]), dtype=np.float32)
 
 
-def _embed_unique(texts: list[str], model_name: str | None, batch_size: int) -> np.ndarray:
+def _embed_unique(texts: list[str], model_name: str | None, batch_size: int, device: str | None) -> np.ndarray:
     from mixture_builder.clustering.embeddings import embed_texts
 
-    return embed_texts(texts, model_name=model_name, batch_size=batch_size, show_progress=False)
+    return embed_texts(texts, model_name=model_name, batch_size=batch_size, show_progress=False,
+                       device=resolve_device(device))

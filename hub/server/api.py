@@ -6,9 +6,9 @@ import json
 from typing import Any
 from urllib.parse import urlencode
 
-import yaml
 from aiohttp import web
 
+from hub.server.card_yaml import card_problems, split_front_matter
 from hub.server.context import HubContext, base_url, json_response, read_json, repo_url
 from hub.server.repos import HubError, Revision
 
@@ -73,23 +73,15 @@ async def whoami(ctx: HubContext, request: web.Request) -> web.Response:
 
 
 async def validate_yaml(ctx: HubContext, request: web.Request) -> web.Response:
+    """Like the Hub: 400 with an ``error`` message (and the list in ``errors``) when the card is rejected; as
+    plain text when the client asks for it (``RepoCard.validate`` does and raises ``ValueError(text)``)."""
     body = await read_json(request)
-    content = str(body.get("content", ""))
-    errors = []
-    if content.startswith("---"):
-        _, _, rest = content.partition("\n")
-        header, sep, _ = rest.partition("\n---")
-        if not sep:
-            errors.append({"message": "The YAML front matter is not closed by a '---' line"})
-        else:
-            try:
-                data = yaml.safe_load(header)
-                if data is not None and not isinstance(data, dict):
-                    errors.append({"message": "The YAML front matter must be a mapping"})
-            except yaml.YAMLError as error:
-                errors.append({"message": f"Invalid YAML: {' '.join(str(error).split())}"})
-    if errors:
-        return json_response({"errors": errors, "warnings": []}, status=400)
+    problems = card_problems(str(body.get("content", "")))
+    if problems and "text/plain" in request.headers.get("Accept", ""):
+        return web.Response(status=400, text="; ".join(problems), content_type="text/plain")
+    if problems:
+        return json_response({"error": "; ".join(problems), "errors": [{"message": p} for p in problems],
+                              "warnings": []}, status=400)
     return json_response({"errors": [], "warnings": []})
 
 
@@ -97,15 +89,8 @@ def card_data(ctx: HubContext, rev: Revision) -> dict | None:
     entry = rev.commit.files.get("README.md")
     if entry is None:
         return None
-    text = ctx.state.blobs.path(entry.sha256).read_text(errors="replace")
-    if not text.startswith("---"):
-        return None
-    header, sep, _ = text.partition("\n")[2].partition("\n---")
-    try:
-        data = yaml.safe_load(header) if sep else None
-    except yaml.YAMLError:
-        return None
-    return data if isinstance(data, dict) else None
+    data, _ = split_front_matter(ctx.state.blobs.path(entry.sha256).read_text(errors="replace"))
+    return data
 
 
 async def repo_info(

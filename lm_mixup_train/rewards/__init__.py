@@ -17,12 +17,15 @@ __all__ = ["AlignmentReward", "FormatReward", "LLMQualityReward", "QualityReward
 
 def build_reward_functions(config: Any) -> list[Any]:
     """Reward callables for an ``LMMixupGRPOConfig`` (format, alignment, then quality unless it is 'none')."""
+    # embedding_device unset: cpu for a use_cpu run, else resolved per process (that process's GPU, if any)
+    device = getattr(config, "embedding_device", None) or ("cpu" if getattr(config, "use_cpu", False) else None)
     functions: list[Any] = [
         FormatReward(),
-        AlignmentReward(config.alignment_threshold, config.alignment_mode, config.embedding_model),
+        AlignmentReward(config.alignment_threshold, config.alignment_mode, config.embedding_model, device=device),
     ]
     if config.quality_reward == "knn":
-        functions.append(QualityReward(config.quality_library, config.quality_k, model_name=config.embedding_model))
+        functions.append(QualityReward(config.quality_library, config.quality_k, model_name=config.embedding_model,
+                                       device=device))
     elif config.quality_reward == "llm":
         functions.append(LLMQualityReward(config.quality_teacher))
     return functions

@@ -27,18 +27,20 @@ class AlignmentReward:
         mode: Literal["binary", "continuous"] = "binary",
         model_name: str | None = None,
         batch_size: int = 64,
+        device: str | None = None,
     ) -> None:
         if mode not in ("binary", "continuous"):
             raise ConfigError(f"unknown alignment mode {mode!r}", field="alignment_mode", fix="use binary or continuous")
         if not -1.0 <= threshold <= 1.0:
             raise ConfigError(f"threshold {threshold} is not a cosine", field="alignment_threshold", fix="use [-1, 1]")
         self.threshold, self.mode, self.model_name, self.batch_size = threshold, mode, model_name, batch_size
+        self.device = device
 
     def similarities(self, answers: Sequence[str], references: Sequence[str]) -> np.ndarray:
         """Cosine similarity of each answer with its reference."""
         if not answers:
             return np.zeros(0, dtype=np.float32)
-        vectors = embedding.embed([*answers, *references], self.model_name, self.batch_size)
+        vectors = embedding.embed([*answers, *references], self.model_name, self.batch_size, device=self.device)
         return np.einsum("ij,ij->i", vectors[: len(answers)], vectors[len(answers) :])
 
     def __call__(

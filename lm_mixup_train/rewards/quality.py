@@ -29,11 +29,12 @@ class QualityReward:
         thresholds: Sequence[tuple[float, float]] = DEFAULT_THRESHOLDS,
         model_name: str | None = None,
         batch_size: int = 64,
+        device: str | None = None,
     ) -> None:
         if k < 1:
             raise ConfigError(f"k must be ≥ 1, got {k}", field="quality_k")
         self.library_path, self.k, self.thresholds = str(library_path), k, tuple(thresholds)
-        self.model_name, self.batch_size = model_name, batch_size
+        self.model_name, self.batch_size, self.device = model_name, batch_size, device
         self._scorer: KNNQualityScorer | None = None
 
     def __getstate__(self) -> dict[str, Any]:
@@ -62,7 +63,7 @@ class QualityReward:
     def expected_scores(self, texts: Sequence[str]) -> np.ndarray:
         """Posterior expected score (0–5) of each text."""
         scorer = self.scorer
-        return scorer.expected_scores(embedding.embed(list(texts), self.model_name, self.batch_size))
+        return scorer.expected_scores(embedding.embed(list(texts), self.model_name, self.batch_size, device=self.device))
 
     def __call__(self, prompts: Sequence[Any], completions: Sequence[Completion], **_: Any) -> list[float]:
         rewards = [0.0] * len(completions)

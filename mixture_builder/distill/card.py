@@ -27,12 +27,12 @@ def write_card(config: DistillConfig, stats: dict[str, Any], chosen_distilled: l
 
     templates = {"distill": distill_template().version}
     if config.merge.rerate or config.scoring.rate_missing:
-        try:
-            from mixture_builder.teacher.templates import load_template
+        from mixture_builder.teacher.rater import RATE_TEMPLATE
+        from mixture_builder.teacher.templates import load_template
 
-            templates["rate_quality"] = load_template("mixture_builder.teacher:rate_quality").version
-        except ValueError:
-            pass
+        # The rater's packaged template: the run's fingerprint loaded it before any work, so it loads here too;
+        # if it cannot, the loader's one-line ConfigError is raised rather than a card missing its version.
+        templates["rate_quality"] = load_template(RATE_TEMPLATE).version
     info = DatasetCardInfo(
         pretty_name=config.pretty_name,
         kind="distilled",

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from dataset_cards.licenses import HUB_LICENSE_IDS
+from hub.server.card_yaml import SIZE_CATEGORIES
 from mixture_builder.mixture_format import (
     MIXTURE_FIELDS,
     MIXTURE_INSTRUCTION,
@@ -17,16 +18,6 @@ from mixture_builder.mixture_format import (
 )
 
 LICENSES = ("CC BY-SA 3.0; GFDL", "cc-by-nc-4.0", "Apache-2.0", "LIMA research terms")
-SIZE_CATEGORIES = {
-    "n<1K",
-    "1K<n<10K",
-    "10K<n<100K",
-    "100K<n<1M",
-    "1M<n<10M",
-    "10M<n<100M",
-    "100M<n<1B",
-    "n>1B",
-}
 TASK_CATEGORIES = {"text-generation", "question-answering", "text-classification", "summarization"}
 
 

@@ -75,7 +75,14 @@ def test_card_validates_against_the_local_hub(built: tuple[Path, dict]) -> None:
     folder, _ = built
     card = DatasetCard.load(write_dataset_card(folder, _info()))
     with testing.local_hub(folder.parent / "hub"):
-        card.validate()  # POST /api/validate-yaml through huggingface_hub
+        card.validate()  # POST /api/validate-yaml through huggingface_hub; raises ValueError when rejected
+        card.data.license = ["cc-by-sa-3.0", "not-a-hub-license"]
+        with pytest.raises(ValueError, match="'not-a-hub-license' is not a Hub license id"):
+            card.validate()
+        card.data.license = "other"
+        card.data.configs = [{"config_name": "sft"}]
+        with pytest.raises(ValueError, match='"configs" \'sft\' needs "data_files"'):
+            card.validate()
 
 
 def test_every_license_in_the_data_is_declared(built: tuple[Path, dict]) -> None:
@@ -190,7 +197,8 @@ def test_no_shards_and_bad_info_are_clear_errors(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("n", "category"), [(0, "n<1K"), (999, "n<1K"), (1000, "1K<n<10K"), (144_000, "100K<n<1M")]
+    ("n", "category"), [(0, "n<1K"), (999, "n<1K"), (1000, "1K<n<10K"), (144_000, "100K<n<1M"),
+     (2 * 10**9, "1B<n<10B"), (5 * 10**12, "n>1T")]
 )
 def test_size_category(n: int, category: str) -> None:
     assert size_category(n) == category

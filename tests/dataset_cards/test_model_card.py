@@ -95,7 +95,10 @@ def test_model_card_validates_against_the_local_hub(tmp_path: Path) -> None:
     testing = pytest.importorskip("hub.testing", reason="the hub package's local server is not available")
     card = ModelCard.load(write_model_card(tmp_path, _info(stage="sft")))
     with testing.local_hub(tmp_path / "hub"):
-        card.validate()
+        card.validate()  # raises ValueError when the Hub rejects the YAML
+        card.data.license = "apache 2"
+        with pytest.raises(ValueError, match="'apache 2' is not a Hub license id"):
+            card.validate()
 
 
 def test_without_logs_and_with_a_local_base_model(tmp_path: Path) -> None:

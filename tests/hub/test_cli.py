@@ -111,3 +111,15 @@ def test_killed_push_resumes_without_resending(hub, dataset_folder, tmp_path: Pa
     second = hub.ctx.uploaded_oids[len(first):]
     assert len(second) == len(shards) - len(first) and not set(first) & set(second)
     assert shards <= set(HfApi().list_repo_files("org/killed", repo_type="dataset"))
+
+
+def test_offline_pull_fails_at_once_with_one_line(tmp_path: Path) -> None:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf_home")}
+    started = time.monotonic()
+    result = _run("pull", "a/b", str(tmp_path / "x"), env=env)
+    elapsed = time.monotonic() - started
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: pull of dataset repo a/b"), result.stderr
+    assert "retry" not in result.stderr
+    assert elapsed < 25  # no backoff (5 retries would sleep ~30 s); the rest is interpreter start-up

@@ -176,3 +176,33 @@ def test_pushed_card_keeps_configs_and_figures(hub, dataset_folder) -> None:
     assert {c["config_name"] for c in card.data.configs} == {"sft", "grpo"}
     assert all(figure in card.text for figure in figures)
     _assert_loads(tables)
+
+
+def test_offline_and_bad_scheme_errors_are_not_retried() -> None:
+    import httpx2
+    from huggingface_hub.errors import LocalEntryNotFoundError, OfflineModeIsEnabled
+
+    from hub.push import _is_transient, with_retries
+
+    def wrapped(cause: BaseException) -> LocalEntryNotFoundError:
+        try:
+            raise LocalEntryNotFoundError("cannot find the requested files") from cause
+        except LocalEntryNotFoundError as error:
+            return error
+
+    assert not _is_transient(OfflineModeIsEnabled("offline"))
+    assert not _is_transient(wrapped(OfflineModeIsEnabled("offline")))
+    assert not _is_transient(LocalEntryNotFoundError("not cached"))
+    assert not _is_transient(httpx2.UnsupportedProtocol("ftp://"))
+    assert _is_transient(wrapped(httpx2.ConnectError("refused")))
+    assert _is_transient(ConnectionResetError("reset"))
+
+    calls = []
+
+    def offline() -> None:
+        calls.append(1)
+        raise wrapped(OfflineModeIsEnabled("offline"))
+
+    with pytest.raises(LocalEntryNotFoundError):
+        with_retries(offline, what="download", base_delay=10.0)
+    assert calls == [1]

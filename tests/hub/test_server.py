@@ -179,3 +179,51 @@ def test_local_hub_endpoint_fixture(local_hub_endpoint: str) -> None:
 
     assert constants.ENDPOINT == local_hub_endpoint and constants.HF_HUB_DISABLE_XET
     assert HfApi().whoami()["name"] == "local-user"
+
+
+CARD_YAML = """---
+license: apache-2.0
+task_categories:
+- text-generation
+size_categories:
+- n<1K
+configs:
+- config_name: sft
+  data_files:
+  - split: train
+    path: data_sft/train-*.parquet
+---
+# A card
+"""
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("license: apache-2.0", "license: apache-3.0", "'apache-3.0' is not a Hub license id"),
+        ("license: apache-2.0", "license: [mit, 7]", '"license" must be a string or a list'),
+        ("- n<1K", "- tiny", "'tiny' is not one of"),
+        ("task_categories:\n- text-generation", "task_categories: {a: 1}", '"task_categories" must be'),
+        ("- config_name: sft\n", "- name: sft\n", 'needs a non-empty "config_name"'),
+        ("  data_files:\n  - split: train\n    path: data_sft/train-*.parquet\n", "", 'needs "data_files"'),
+        ("    path: data_sft/train-*.parquet", "    file: x", 'mapping with "split" and "path"'),
+        (CARD_YAML[CARD_YAML.index("configs:"):CARD_YAML.index("---\n#")], "configs: sft\n", "must be a list"),
+    ],
+)
+def test_validate_yaml_rejects_what_the_hub_rejects(hub, old: str, new: str, message: str) -> None:
+    from huggingface_hub import DatasetCard
+
+    assert old in CARD_YAML
+    DatasetCard(CARD_YAML).validate()  # the good card passes
+    bad = CARD_YAML.replace(old, new, 1)
+    with pytest.raises(ValueError) as raised:
+        DatasetCard(bad).validate()
+    assert message in str(raised.value) and len(str(raised.value).splitlines()) == 1
+    response = httpx.post(f"{hub.url}/api/validate-yaml", json={"repoType": "dataset", "content": bad})
+    assert response.status_code == 400 and message in response.json()["error"]
+
+
+def test_validate_yaml_reports_unclosed_front_matter_as_json(hub) -> None:
+    response = httpx.post(f"{hub.url}/api/validate-yaml",
+                          json={"repoType": "dataset", "content": "---\nlicense: mit\n# no closing line\n"})
+    assert response.status_code == 400 and "not closed" in response.json()["error"]

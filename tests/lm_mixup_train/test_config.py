@@ -84,3 +84,48 @@ def test_cli_overrides() -> None:
         "max_steps": 3, "use_vllm": True, "dataset": "org/x", "x": 1}
     with pytest.raises(ConfigError, match="key=value"):
         parse_overrides(["oops"])
+
+
+def test_embedding_device_is_configurable_and_resolved(monkeypatch) -> None:
+    import torch
+
+    from lm_mixup_train import embedding
+    from lm_mixup_train.rewards import build_reward_functions
+
+    grpo = {**BASE, "num_generations": 2, "per_device_train_batch_size": 2, "quality_reward": "none"}
+    assert load_config(LMMixupGRPOConfig, None, grpo).embedding_device is None
+    config = load_config(LMMixupGRPOConfig, None, {**grpo, "embedding_device": "cuda:1"})
+    alignment = build_reward_functions(config)[1]
+    assert alignment.__name__ == "alignment_reward" and alignment.device == "cuda:1"
+    assert build_reward_functions(load_config(LMMixupGRPOConfig, None, grpo))[1].device == "cpu"  # use_cpu run
+    with pytest.raises(ConfigError, match="embedding_device"):
+        load_config(LMMixupGRPOConfig, None, {**grpo, "embedding_device": "gpu0"})
+    gpu = load_config(LMMixupGRPOConfig, CONFIGS / "train_grpo_gpu.yaml", {"use_cpu": True})
+    assert gpu.embedding_device is None  # documented in the preset, resolved per process
+
+    assert embedding.resolve_device("cpu") == "cpu" and embedding.resolve_device("cuda:3") == "cuda:3"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert embedding.resolve_device(None) == "cpu"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setenv("LOCAL_RANK", "5")
+    assert embedding.resolve_device(None) == "cuda:5"
+    monkeypatch.delenv("LOCAL_RANK")
+    assert embedding.resolve_device(None) == "cuda:0"
+
+
+def test_rewards_embed_on_the_configured_device(monkeypatch) -> None:
+    import numpy as np
+
+    from lm_mixup_train import embedding
+    from lm_mixup_train.rewards import AlignmentReward
+
+    seen: list[str | None] = []
+
+    def fake_model(texts, model_name, batch_size, device):
+        seen.append(device)
+        return np.ones((len(texts), 2), dtype=np.float32) / np.sqrt(2)
+
+    monkeypatch.setattr(embedding, "_embed_unique", fake_model)
+    monkeypatch.setattr(embedding, "_CACHE", type(embedding._CACHE)())
+    AlignmentReward(device="cpu").similarities(["a"], ["b"])
+    assert seen == ["cpu"]

@@ -10,7 +10,7 @@ from lm_mixup_train import embedding
 def test_embed_dedups_caches_and_evicts(monkeypatch) -> None:
     calls: list[list[str]] = []
 
-    def fake_model(texts, model_name, batch_size):  # stands in for sentence-transformers: counts what is embedded
+    def fake_model(texts, model_name, batch_size, device):  # stands in for sentence-transformers: counts what is embedded
         calls.append(list(texts))
         return np.array([[len(t), 1.0] for t in texts], dtype=np.float32)
 

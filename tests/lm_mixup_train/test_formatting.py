@@ -61,8 +61,11 @@ def test_invalid_records_raise_or_are_skipped(tokenizer) -> None:
 
 
 def test_load_mixture_errors(tmp_path, mixture_dir) -> None:
-    with pytest.raises(InputError, match="not a MIXTURE folder or Hub dataset id"):
+    with pytest.raises(InputError, match="dataset folder not found: .*nope/deeper — run `make demo`"):
         load_mixture(str(tmp_path / "nope" / "deeper"), "sft", "train")
+    (tmp_path / "file.txt").write_text("x")
+    with pytest.raises(InputError, match="not a MIXTURE folder or Hub dataset id"):
+        load_mixture(str(tmp_path / "file.txt"), "sft", "train")
     with pytest.raises(InputError, match="split 'validation'"):
         load_mixture(str(mixture_dir), "sft", "validation")
 
