@@ -217,9 +217,16 @@ class Teacher:
                     results[index] = result
                 bar.update(len(indices))
 
+        tasks = [asyncio.ensure_future(worker()) for _ in range(min(len(groups), self._loop_state().in_flight))]
         try:
-            await asyncio.gather(*(worker() for _ in range(min(len(groups), self._loop_state().in_flight))))
-        finally:
+            if tasks:
+                done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+                for task in done:  # a worker that raised (e.g. a ConfigError) stops the batch
+                    task.result()
+        finally:  # never leave sibling workers running (also on cancellation) while the caller closes up
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
             bar.close()
         return results  # type: ignore[return-value]
 

