@@ -27,7 +27,7 @@ test: setup
 	$(BIN)/python -m pytest tests
 
 lint: setup
-	$(BIN)/ruff check mixture_builder lm_mixup_train dataset_cards hub tests benchmarks
+	$(BIN)/ruff check .
 
 clean:
 	rm -rf $(VENV) demo-output

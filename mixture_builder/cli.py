@@ -41,13 +41,13 @@ def _register_subcommands() -> None:
     from dataset_cards import cli as cards_cli
     from hub import cli as hub_cli
     from lm_mixup_train import cli as train_cli
-    from mixture_builder.build import cli as build_cli
     from mixture_builder.clustering import cli as clustering_cli
     from mixture_builder.distill import cli as distill_cli
+    from mixture_builder.generate import cli as generate_cli
     from mixture_builder.readers import cli as readers_cli
     from mixture_builder.teacher import cli as teacher_cli
 
-    for module in (readers_cli, teacher_cli, clustering_cli, build_cli, distill_cli, train_cli, hub_cli, cards_cli):
+    for module in (readers_cli, teacher_cli, clustering_cli, generate_cli, distill_cli, train_cli, hub_cli, cards_cli):
         module.register(app)
 
 

@@ -7,9 +7,9 @@ import dataclasses
 
 import pytest
 
-from mixture_builder.build.config import SourceConfig
-from mixture_builder.build.pipeline import build_mixture
-from mixture_builder.build.run import demo_config
+from mixture_builder.generate.config import SourceConfig
+from mixture_builder.generate.pipeline import build_mixture
+from mixture_builder.generate.run import demo_config
 from mixture_builder.mixture_format import MIXTURE_FIELDS, linearise, matches_task_pattern
 
 

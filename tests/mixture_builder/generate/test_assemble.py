@@ -3,7 +3,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from mixture_builder.build.assemble import (
+from mixture_builder.generate.assemble import (
     CROSS_TOPIC,
     Target,
     Variant,
@@ -12,7 +12,7 @@ from mixture_builder.build.assemble import (
     draw_cluster_size,
     neighbour_targets,
 )
-from mixture_builder.build.config import BuildConfig, ClusterSizeConfig
+from mixture_builder.generate.config import BuildConfig, ClusterSizeConfig
 from mixture_builder.mixture_format import MIXTURE_FIELDS, TASKS, linearise
 
 

@@ -1,5 +1,5 @@
 """The sections of a build config: ``SourceConfig`` (``sources:``), ``ClusterSizeConfig`` (``clusters:``)
-and ``ExecutorConfig`` (``executor:``); :mod:`mixture_builder.build.config` assembles them into
+and ``ExecutorConfig`` (``executor:``); :mod:`mixture_builder.generate.config` assembles them into
 ``BuildConfig`` (and re-exports them)."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ EXECUTORS = ("local", "slurm", "ray")
 
 
 def demo_corpus_path() -> Path:
-    """The packaged demo corpus (``mixture_builder/build/demo/passages.jsonl``)."""
+    """The packaged demo corpus (``mixture_builder/generate/demo/passages.jsonl``)."""
     return Path(__file__).parent / "demo" / "passages.jsonl"
 
 

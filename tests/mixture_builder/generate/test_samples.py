@@ -1,8 +1,8 @@
 import pytest
 
-from mixture_builder.build.config import BuildConfig
-from mixture_builder.build.sample_templates import SampleTemplate, template_versions
-from mixture_builder.build.samples import SampleParseError, clean_variant, parse_sample
+from mixture_builder.generate.config import BuildConfig
+from mixture_builder.generate.sample_templates import SampleTemplate, template_versions
+from mixture_builder.generate.samples import SampleParseError, clean_variant, parse_sample
 from mixture_builder.mixture_format import TASKS, matches_task_pattern
 from mixture_builder.teacher.templates import OutputParseError
 

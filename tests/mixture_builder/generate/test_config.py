@@ -2,9 +2,9 @@ from pathlib import Path
 
 import pytest
 
-from mixture_builder.build.config import DEMO_SOURCE, BuildConfig, demo_corpus_path
-from mixture_builder.build.run import demo_config, load_config
 from mixture_builder.errors import ConfigError
+from mixture_builder.generate.config import DEMO_SOURCE, BuildConfig, demo_corpus_path
+from mixture_builder.generate.run import demo_config, load_config
 from mixture_builder.mixture_format import TASKS
 
 CONFIGS = Path(__file__).resolve().parents[3] / "configs"
@@ -78,7 +78,7 @@ def test_cli_overrides(tmp_path):
 def test_an_output_folder_resumes_only_its_own_config(tmp_path):
     import dataclasses
 
-    from mixture_builder.build.pipeline import check_work_dir
+    from mixture_builder.generate.pipeline import check_work_dir
 
     config = BuildConfig(output=str(tmp_path / "out"))
     check_work_dir(config)
@@ -91,7 +91,7 @@ def test_an_output_folder_resumes_only_its_own_config(tmp_path):
 def test_resuming_with_other_sharding_is_refused_but_request_knobs_are_free(tmp_path):
     import dataclasses
 
-    from mixture_builder.build.pipeline import check_work_dir
+    from mixture_builder.generate.pipeline import check_work_dir
 
     config = BuildConfig(output=str(tmp_path / "out"))
     check_work_dir(config)

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mixture_builder.build.config import DEMO_SOURCE, BuildConfig
-from mixture_builder.build.pipeline import BuildResult, build_mixture
+from mixture_builder.generate.config import DEMO_SOURCE, BuildConfig
+from mixture_builder.generate.pipeline import BuildResult, build_mixture
 
 DEMO_OUTPUT = "demo-output/mixture"
 
@@ -83,8 +83,8 @@ def make_plan(config: BuildConfig) -> Plan:
     the size of a short sample) — upper bounds, as if every sample parsed and passed the rater."""
     from datatrove.data import Document
 
-    from mixture_builder.build.steps import TARGET
-    from mixture_builder.build.teacher_steps import DegradeSamples, WriteSamples, source_steps
+    from mixture_builder.generate.steps import TARGET
+    from mixture_builder.generate.teacher_steps import DegradeSamples, WriteSamples, source_steps
     from mixture_builder.teacher.estimate import estimate
     from mixture_builder.teacher.rater import QualityRater
 

@@ -15,12 +15,12 @@ from typing import Any
 
 from datatrove.data import Document
 
-from mixture_builder.build.config import BuildConfig
-from mixture_builder.build.noise import stable_seed
-from mixture_builder.build.sample_templates import LAYOUTS, PACKAGE, SampleTemplate, teacher_label
-from mixture_builder.build.samples import TASK_NAMES, SampleParseError, clean_variant
-from mixture_builder.build.steps import TARGET, variant_doc
 from mixture_builder.errors import ConfigError
+from mixture_builder.generate.config import BuildConfig
+from mixture_builder.generate.noise import stable_seed
+from mixture_builder.generate.sample_templates import LAYOUTS, PACKAGE, SampleTemplate, teacher_label
+from mixture_builder.generate.samples import TASK_NAMES, SampleParseError, clean_variant
+from mixture_builder.generate.steps import TARGET, variant_doc
 from mixture_builder.teacher.steps import TeacherStep
 from mixture_builder.teacher.templates import OutputParseError, load_template
 from mixture_builder.teacher.types import ChatRequest, ChatResult
@@ -28,7 +28,7 @@ from mixture_builder.teacher.types import ChatRequest, ChatResult
 
 def source_steps(config: BuildConfig) -> list[Any]:
     """Reader and segmenter steps of every source (datatrove readers pass earlier documents through)."""
-    from mixture_builder.build.steps import KeepFirstSegments
+    from mixture_builder.generate.steps import KeepFirstSegments
     from mixture_builder.readers.segment import PassageSegmenter
     from mixture_builder.readers.steps import RawReader
 

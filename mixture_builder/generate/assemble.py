@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mixture_builder.build.config import BuildConfig, ClusterSizeConfig
-from mixture_builder.build.noise import stable_seed
+from mixture_builder.generate.config import BuildConfig, ClusterSizeConfig
+from mixture_builder.generate.noise import stable_seed
 from mixture_builder.mixture_format import MIXTURE_FIELDS, MIXTURE_INSTRUCTION, linearise
 
 CROSS_TOPIC = "cross_topic"

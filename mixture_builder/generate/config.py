@@ -12,15 +12,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mixture_builder.build.sections import (
-    DEGRADATION_STYLES,
-    DEMO_SOURCE,
-    EXECUTORS,
-    ClusterSizeConfig,
-    ExecutorConfig,
-    SourceConfig,
-    demo_corpus_path,
-)
 from mixture_builder.config_io import (
     field_help,
     from_mapping,
@@ -29,6 +20,15 @@ from mixture_builder.config_io import (
     reject_unknown_keys,
 )
 from mixture_builder.errors import ConfigError
+from mixture_builder.generate.sections import (
+    DEGRADATION_STYLES,
+    DEMO_SOURCE,
+    EXECUTORS,
+    ClusterSizeConfig,
+    ExecutorConfig,
+    SourceConfig,
+    demo_corpus_path,
+)
 from mixture_builder.mixture_format import TASKS
 from mixture_builder.teacher.config import TeacherConfig
 
@@ -181,7 +181,7 @@ class BuildConfig:
                 f"unknown styles {bad_styles or self.degradation_styles}",
                 f"use some of {', '.join(DEGRADATION_STYLES)}",
             )
-        from mixture_builder.build.noise import NOISE_FUNCTIONS
+        from mixture_builder.generate.noise import NOISE_FUNCTIONS
 
         bad_noise = [name for name in self.noise_functions if name not in NOISE_FUNCTIONS]
         if bad_noise or (self.noise_variants and not self.noise_functions):

@@ -1,6 +1,6 @@
 import pytest
 
-from mixture_builder.build.noise import NOISE_FUNCTIONS, add_noise, stable_seed
+from mixture_builder.generate.noise import NOISE_FUNCTIONS, add_noise, stable_seed
 
 SAMPLE = (
     "Q: Why did the Sahara change?\nA: Between about eleven thousand and five thousand years ago the Sahara was "

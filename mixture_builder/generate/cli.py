@@ -21,7 +21,7 @@ def build(
     ] = None,
 ) -> None:
     """Regenerate MIXTURE from raw passages (no arguments: the embedded demo — CPU, offline)."""
-    from mixture_builder.build.run import load_config, print_plan, print_result, run_build
+    from mixture_builder.generate.run import load_config, print_plan, print_result, run_build
 
     cfg = load_config(config, output=output, push=push, no_cache=no_cache, limit=limit)
     if dry_run:

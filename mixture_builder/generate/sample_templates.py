@@ -6,11 +6,11 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from mixture_builder.build.config import BuildConfig
-from mixture_builder.build.samples import SampleParseError, parse_sample
+from mixture_builder.generate.config import BuildConfig
+from mixture_builder.generate.samples import SampleParseError, parse_sample
 from mixture_builder.teacher.templates import OutputParseError, PromptTemplate, load_template
 
-PACKAGE = "mixture_builder.build"
+PACKAGE = "mixture_builder.generate"
 
 LAYOUTS: dict[str, str] = {
     "qa": "'Q: question' on one line, then 'A: answer'",

@@ -19,10 +19,10 @@ from typing import Any
 from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
-from mixture_builder.build.assemble import Target, Variant, build_records
-from mixture_builder.build.config import BuildConfig
-from mixture_builder.build.noise import add_noise, stable_seed
 from mixture_builder.errors import InputError
+from mixture_builder.generate.assemble import Target, Variant, build_records
+from mixture_builder.generate.config import BuildConfig
+from mixture_builder.generate.noise import add_noise, stable_seed
 from mixture_builder.mixture_format import MIXTURE_FIELDS
 
 TARGET = "mixture_target"
@@ -149,7 +149,7 @@ class WriteMixtureDataset(PipelineStep):
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         from dataset_cards.layout import write_dataset_folder
-        from mixture_builder.build.report import write_card, write_stats
+        from mixture_builder.generate.report import write_card, write_stats
 
         tables: dict[str, dict[str, list[dict[str, Any]]]] = {
             "sft": {"train": [], "test": []}, "grpo": {"train": [], "test": []},

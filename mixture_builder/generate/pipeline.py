@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mixture_builder.build.config import BuildConfig
+from mixture_builder.generate.config import BuildConfig
 
 STAGES: tuple[str, ...] = ("samples", "assemble", "publish", "push")
 
@@ -48,7 +48,7 @@ class BuildResult:
 def config_fingerprint(config: BuildConfig) -> dict[str, Any]:
     """What changes the build's output: the options (not the output or push settings, nor the executor except
     its ``tasks``, nor the teacher's request knobs) and the prompt template versions."""
-    from mixture_builder.build.sample_templates import template_versions
+    from mixture_builder.generate.sample_templates import template_versions
     from mixture_builder.work_dir import local_path, teacher_fingerprint
 
     data = {k: v for k, v in config.to_dict().items() if k not in _VOLATILE}
@@ -84,8 +84,13 @@ def samples_pipeline(config: BuildConfig) -> list[Any]:
     """Stage 1: passages → rated targets and their low-quality variants."""
     from datatrove.pipeline.writers import JsonlWriter
 
-    from mixture_builder.build.steps import NoiseVariants
-    from mixture_builder.build.teacher_steps import DegradeSamples, WriteReasoning, WriteSamples, source_steps
+    from mixture_builder.generate.steps import NoiseVariants
+    from mixture_builder.generate.teacher_steps import (
+        DegradeSamples,
+        WriteReasoning,
+        WriteSamples,
+        source_steps,
+    )
     from mixture_builder.teacher.rater import QualityFilter, QualityRater
 
     dirs = stage_dirs(config)
@@ -108,7 +113,7 @@ def assemble_pipeline(config: BuildConfig) -> list[Any]:
     from datatrove.pipeline.readers import JsonlReader
     from datatrove.pipeline.writers import JsonlWriter
 
-    from mixture_builder.build.steps import AssembleMixture
+    from mixture_builder.generate.steps import AssembleMixture
 
     dirs = stage_dirs(config)
     return [
@@ -122,7 +127,7 @@ def publish_pipeline(config: BuildConfig) -> list[Any]:
     """Stage 3: records → Parquet shards, stats.json, card."""
     from datatrove.pipeline.readers import JsonlReader
 
-    from mixture_builder.build.steps import WriteMixtureDataset
+    from mixture_builder.generate.steps import WriteMixtureDataset
 
     return [JsonlReader(str(stage_dirs(config)["records_data"]), glob_pattern="*.jsonl.gz"),
             WriteMixtureDataset(config)]
@@ -130,7 +135,7 @@ def publish_pipeline(config: BuildConfig) -> list[Any]:
 
 def push_pipeline(config: BuildConfig) -> list[Any]:
     """Stage 4: upload the output folder to ``config.push_to``."""
-    from mixture_builder.build.steps import PushFolder
+    from mixture_builder.generate.steps import PushFolder
 
     return [PushFolder(str(config.output_dir), config.push_to, private=config.private)]
 

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mixture_builder.build.config import BuildConfig
-from mixture_builder.build.pipeline import build_mixture
+from mixture_builder.generate.config import BuildConfig
+from mixture_builder.generate.pipeline import build_mixture
 from mixture_builder.mixture_format import MIXTURE_FIELDS, TASK_TYPES, linearise, matches_task_pattern
 from mixture_builder.teacher.testing import FakeOpenAIServer
-from tests.mixture_builder.build._fixtures_build import scripted_teacher
+from tests.mixture_builder.generate._fixtures_build import scripted_teacher
 
 GOOD_ARTICLES = "wikipedia/enwiki-good-2019-ag-gipp/text"
 
@@ -111,7 +111,7 @@ def test_push_then_load_from_the_local_hub(wiki_build, tmp_path):
 
 
 def test_dry_run_estimates_calls_without_calling(raw_dir, tmp_path, capsys):
-    from mixture_builder.build.run import print_plan
+    from mixture_builder.generate.run import print_plan
 
     with FakeOpenAIServer(scripted_teacher) as server:
         data = build_yaml(raw_dir, tmp_path / "out", server.base_url, tmp_path / "cache.sqlite", tasks=1)
