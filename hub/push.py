@@ -23,7 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from mixture_builder.errors import ConfigError, InputError
+from mixture_builder.errors import ConfigError, InputError, UserError
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ BATCH_MAX_FILES = 200
 BATCH_MAX_BYTES = 2 * 2**30
 
 
-class HubTransferError(ValueError):
+class HubTransferError(UserError):
     """A push or pull that failed after its retries; the message never contains the token."""
 
 

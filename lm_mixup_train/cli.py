@@ -12,6 +12,8 @@ from typing import Annotated, Any
 
 import typer
 
+from mixture_builder.boundary import run_cli
+
 train_app = typer.Typer(
     name="train",
     help="Train LM-Mixup on MIXTURE: SFT cold start, GRPO with quality/alignment/format rewards.",
@@ -115,13 +117,7 @@ def register(app: typer.Typer) -> None:
 
 def main() -> None:
     """Run the ``train`` commands directly (``python -m lm_mixup_train.cli`` / ``accelerate launch -m``)."""
-    import sys
-
-    try:
-        train_app()
-    except ValueError as error:
-        typer.echo(f"error: {error}", err=True)
-        sys.exit(2)
+    run_cli(train_app, prog_name="lm-mixup train")
 
 
 if __name__ == "__main__":

@@ -2,21 +2,21 @@
 
 Every TRL / ``TrainingArguments`` field is accepted as is (``learning_rate``, ``use_vllm``, ``beta`` …);
 the fields below add the model, the MIXTURE dataset, the rewards and publishing. See ``configs/train_*.yaml``
-for the CPU preset and the paper's GPU preset.
+for the CPU preset and the paper's GPU preset. They load with the project's one loader,
+``mixture_builder.config_io.load_config(cls, path, overrides)`` (re-exported here).
 """
 
 from __future__ import annotations
 
-import difflib
-import typing
-from dataclasses import dataclass, field, fields
-from pathlib import Path
+from dataclasses import dataclass, field
 from typing import Any
 
 from trl import GRPOConfig, SFTConfig
 
-from mixture_builder.config_io import read_yaml_mapping
+from mixture_builder.config_io import load_config
 from mixture_builder.errors import ConfigError
+
+__all__ = ["REWARD_NAMES", "LMMixupGRPOConfig", "LMMixupSFTConfig", "load_config"]
 
 
 @dataclass
@@ -132,49 +132,3 @@ class LMMixupGRPOConfig(GRPOConfig, _RunFields):
         self.reward_weights = [self.format_weight, self.alignment_weight] + (
             [self.quality_weight] if self.quality_reward != "none" else []
         )
-
-
-def config_fields(cls: type) -> dict[str, Any]:
-    """Settable fields of a config class → their resolved types."""
-    hints = typing.get_type_hints(cls)
-    return {f.name: hints.get(f.name, Any) for f in fields(cls) if f.init}
-
-
-def _coerce(value: Any, annotation: Any) -> Any:
-    """YAML reads ``2e-5`` as a string; coerce strings for float/int fields."""
-    if not isinstance(value, str):
-        return value
-    options = typing.get_args(annotation) or (annotation,)
-    for kind in (int, float):
-        if kind in options and str not in options:
-            try:
-                return kind(value)
-            except ValueError:
-                continue
-    return value
-
-
-def load_config(cls: type, path: str | Path | None = None, overrides: dict[str, Any] | None = None):
-    """Build ``cls`` from a YAML mapping at ``path`` plus ``overrides``; unknown keys and bad values raise
-    :class:`ConfigError` naming the file and the key."""
-    values: dict[str, Any] = {}
-    where = str(path) if path else "config"
-    if path is not None:
-        values.update(read_yaml_mapping(path))
-    values.update(overrides or {})
-    known = config_fields(cls)
-    for key in values:
-        if key not in known:
-            close = difflib.get_close_matches(key, known, n=1)
-            fix = f"did you mean '{close[0]}'?" if close else f"see the fields of {cls.__name__}"
-            raise ConfigError("unknown key", path=where, field=key, fix=fix)
-    values = {key: _coerce(value, known[key]) for key, value in values.items()}
-    try:
-        return cls(**values)
-    except ConfigError as error:
-        if error.path is None:
-            error.path = where
-            error.args = (error.render(),)
-        raise
-    except (TypeError, ValueError) as error:
-        raise ConfigError(" ".join(str(error).split()), path=where) from error

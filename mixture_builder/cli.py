@@ -1,18 +1,17 @@
 """The ``lm-mixup`` command line: one Typer app; each package registers its own subcommands.
 
-Every subcommand is a thin wrapper over a Python function. User errors (``ValueError``) are caught here and
-printed as one line; the exit status is then 2. File-system (``OSError``) and SQLite errors are one line too
-(exit status 1); Ctrl-C prints how to resume and exits with 130.
+Every subcommand is a thin wrapper over a Python function. Errors are handled at one boundary,
+:func:`mixture_builder.boundary.run_cli`: user errors are one line (exit status 2), bugs keep their traceback.
 """
 
 from __future__ import annotations
 
-import logging
-import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
 import typer
+
+from mixture_builder.boundary import run_cli
 
 app = typer.Typer(
     name="lm-mixup",
@@ -54,52 +53,9 @@ def _register_subcommands() -> None:
 _register_subcommands()
 
 
-INTERRUPTED = 130
-"""Exit status after Ctrl-C (128 + SIGINT), as a shell reports it."""
-
-
-def _fail(message: str, status: int) -> NoReturn:
-    typer.echo(f"error: {' '.join(message.split())}", err=True)
-    sys.exit(status)
-
-
-def _show_usage_error(error: typer.TyperException) -> None:
-    """Print a usage error as the Typer app does in standalone mode (rich panel when rich is in use)."""
-    from typer.core import HAS_RICH
-
-    if HAS_RICH:
-        from typer import rich_utils
-
-        rich_utils.rich_format_error(error)
-    else:
-        error.show()
-
-
-def main(args: Sequence[str] | None = None) -> None:
+def main(args: Sequence[str] | None = None) -> NoReturn:
     """Console-script entry point: run the app on ``args`` (default ``sys.argv[1:]``) and exit with its status."""
-    import sqlite3
-
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    try:
-        # Not standalone, so errors and Ctrl-C reach the handlers below instead of Click's generic ones.
-        status = app(args=args, prog_name="lm-mixup", standalone_mode=False)
-    except (KeyboardInterrupt, typer.Abort):
-        status = INTERRUPTED
-    except typer.TyperException as error:  # usage errors (Click's exceptions): their message and status (2)
-        _show_usage_error(error)
-        sys.exit(getattr(error, "exit_code", 2))
-    except ValueError as error:  # user errors: one clear line, no traceback
-        _fail(str(error), 2)
-    except sqlite3.Error as error:
-        _fail(f"database: {type(error).__name__}: {error}", 1)
-    except OSError as error:
-        if error.filename is not None and error.strerror:
-            _fail(f"{error.filename}: {error.strerror}", 1)
-        _fail(f"{type(error).__name__}: {error}", 1)
-    # Typer turns Ctrl-C inside a command into exit status 130; commands otherwise return None or an exit status.
-    if status == INTERRUPTED:
-        typer.echo("interrupted; rerun the same command to resume", err=True)
-    sys.exit(status if type(status) is int else 0)
+    run_cli(app, args)
 
 
 if __name__ == "__main__":

@@ -1,9 +1,18 @@
-"""User-facing errors: each says what failed, where, and how to fix it, on one line."""
+"""User-facing errors: each says what failed, where, and how to fix it, on one line.
+
+Every error a user can fix (bad data, a bad config value, a failed transfer) is a :class:`UserError`; the CLI
+prints those as one line (``mixture_builder.boundary``). Any other exception is a bug or an environment
+problem and keeps its traceback.
+"""
 
 from __future__ import annotations
 
 
-class InputError(ValueError):
+class UserError(ValueError):
+    """An error the user can fix; its message says what failed, where, and how to fix it, on one line."""
+
+
+class InputError(UserError):
     """Bad user input (a data file, a record, a config field).
 
     Rendered as ``{where}: {problem} — {fix}``, where ``where`` names the file and the line/record index

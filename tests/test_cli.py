@@ -1,8 +1,10 @@
 """The root CLI: help lists the subcommands; user errors become one line and exit status 2; file-system and
-database errors one line and status 1; Ctrl-C says how to resume and exits with 130."""
+database errors one line and status 1; a library's ValueError (a bug) keeps its traceback; Ctrl-C says how to
+resume and exits with 130."""
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -20,7 +22,7 @@ def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 # The real root app with one extra command, run through the real entry point (`main`) in a subprocess.
 SCRIPT = """
-import sqlite3, sys, time
+import os, sqlite3, sys, time
 from mixture_builder import cli
 
 @cli.app.command("probe")
@@ -32,14 +34,31 @@ def probe(what: str) -> None:
         open("/nonexistent-dir/input.jsonl")
     elif what == "sqlite":
         sqlite3.connect(":memory:").execute("select * from missing_table")
+    elif what == "library":  # a bug: numpy's ValueError inside a datatrove pipeline step
+        import numpy as np
+        from datatrove.data import Document
+        from datatrove.executor import LocalPipelineExecutor
+
+        def reshape(data, rank, world_size):
+            for doc in data:
+                np.arange(3).reshape(2, 2)
+                yield doc
+
+        pipeline = [[Document(text="a", id="0")], reshape]
+        LocalPipelineExecutor(pipeline, logging_dir=os.environ["PROBE_LOGS"], skip_completed=False).run()
+    elif what == "config":
+        from mixture_builder.config_io import load_config
+        from mixture_builder.distill.config import DistillConfig
+
+        load_config(DistillConfig, {"merge": {"ratio": 3}})
 
 cli.main(sys.argv[1:])
 """
 
 
-def run_probe(what: str) -> subprocess.CompletedProcess[str]:
+def run_probe(what: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-c", SCRIPT, "probe", what], capture_output=True, text=True,
-                          timeout=300, check=False)
+                          timeout=300, check=False, env={**os.environ, **env})
 
 
 def test_help_runs() -> None:
@@ -73,6 +92,22 @@ def test_value_error_is_one_line_with_status_2() -> None:
 def test_os_and_sqlite_errors_are_one_line_with_status_1(what: str, line: str) -> None:
     result = run_probe(what)
     assert result.returncode == 1 and result.stderr.strip().splitlines() == [line], result.stderr
+
+
+def test_a_library_value_error_keeps_its_traceback(tmp_path) -> None:
+    result = run_probe("library", PROBE_LOGS=str(tmp_path / "logs"))
+    assert result.returncode == 1
+    assert "Traceback (most recent call last)" in result.stderr
+    assert "ValueError: cannot reshape array of size 3 into shape (2,2)" in result.stderr
+    assert "error: cannot reshape" not in result.stderr
+
+
+def test_a_bad_config_value_is_still_one_line() -> None:
+    result = run_probe("config")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "error: field 'merge.ratio': must be within (0, 1], got 3 — e.g. 0.5"
+    ]
 
 
 def test_ctrl_c_says_how_to_resume() -> None:

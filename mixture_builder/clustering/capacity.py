@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from mixture_builder.config_io import from_mapping, help_field, read_yaml_mapping
+from mixture_builder.config_io import build_config, help_field, load_config
 from mixture_builder.errors import ConfigError
 
 
@@ -74,7 +74,7 @@ class CapacityConfig:
 
     def __post_init__(self) -> None:
         def bad(name: str, problem: str, fix: str) -> ConfigError:
-            return ConfigError(problem, field=f"clustering.{name}", fix=fix)
+            return ConfigError(problem, field=name, fix=fix)
 
         if not 1 <= self.min_size <= self.max_size:
             raise bad("min_size", f"need 1 <= min_size <= max_size, got {self.min_size} and {self.max_size}",
@@ -98,12 +98,12 @@ class CapacityConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None, *, source: str | None = None) -> CapacityConfig:
         """Build from a mapping (e.g. a YAML section); unknown keys are errors."""
-        return from_mapping(cls, data or {}, source=source, what="clustering")
+        return build_config(cls, data or {}, source=source)
 
     @classmethod
     def from_yaml(cls, path: str | os.PathLike[str], *, section: str | None = "clustering") -> CapacityConfig:
         """Load from YAML: its ``clustering:`` section when present (``section=None``: the whole file)."""
-        return cls.from_dict(read_yaml_mapping(path, section=section), source=str(path))
+        return load_config(cls, path, section=section)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

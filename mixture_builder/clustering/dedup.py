@@ -206,6 +206,7 @@ class DuplicateFilter(PipelineStep):
     ``metadata["duplicate_of"]``; counts ``dropped_{reason}`` and sends them to ``exclusion_writer``."""
 
     name = "🧹 duplicate filter"
+    step_id = "duplicate_filter"
     type = "🫂 - DEDUP"
 
     def __init__(self, links_folder: DataFolderLike, reason: str = "duplicate",

@@ -19,7 +19,8 @@ from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
 from mixture_builder.distill.config import DistillConfig
-from mixture_builder.distill.stats import distribution, dropped, filter_stage, find, step_totals
+from mixture_builder.distill.stats import distribution, dropped, filter_stage, step_totals
+from mixture_builder.step_ids import totals_of
 
 _USAGE = ("requests", "cache_hits", "failed", "prompt_tokens", "completion_tokens", "retries", "parse_failures",
           "repairs", "cost_micro_usd")
@@ -83,17 +84,17 @@ def run_stats(config: DistillConfig, distilled: list[dict[str, Any]], originals:
 
     stages: dict[str, dict[str, Any]] = {}
     ingest = step_totals(logs_dir(config, "ingest"))
-    read = find(ingest, "reader")
+    read = totals_of(ingest, "read")
     read_out = read.get("documents", 0)
     read_dropped = dropped(read)
     stages["read"] = {"in": read_out + sum(read_dropped.values()), "out": read_out, "dropped": read_dropped}
-    stages["normalise"] = filter_stage(find(ingest, "Normalise"))
+    stages["normalise"] = filter_stage(totals_of(ingest, "normalise"))
     if config.decontamination.test_sets:
-        stages["decontaminate"] = filter_stage(find(ingest, "decontaminate"),
+        stages["decontaminate"] = filter_stage(totals_of(ingest, "decontaminate"),
                                                note="n-gram overlap with " + ", ".join(
                                                    Path(p).name for p in config.decontamination.test_sets))
     score = step_totals(logs_dir(config, "score"))
-    dups = find(score, "duplicate filter")  # the exact and the near filter, summed (same step name)
+    dups = totals_of(score, "duplicate_filter")  # the exact and the near filter, summed (same step name)
     n_unique = _last_out(stages)
     for key, reason in (("exact", "exact_duplicate"), ("near", "near_duplicate")):
         if getattr(config.dedup, key):
@@ -101,14 +102,14 @@ def run_stats(config: DistillConfig, distilled: list[dict[str, Any]], originals:
             stages[f"{key} dedup"] = {"in": n_unique, "out": n_unique - removed,
                                       "dropped": {reason: removed} if removed else {}}
             n_unique -= removed
-    existing = find(score, "Existing quality")
+    existing = totals_of(score, "existing_scores")
     scored_in = existing.get("scored_from_column", 0) + existing.get("unscored", 0)
-    stages["score"] = {"in": scored_in, "out": find(score, "Require a quality").get("forwarded", 0),
+    stages["score"] = {"in": scored_in, "out": totals_of(score, "require_score").get("forwarded", 0),
                        "dropped": {k: v for k, v in _all_drops(score).items() if not k.endswith("_duplicate")},
                        "note": (
         f"{existing.get('scored_from_column', 0)} scores taken from existing data, "
         f"{existing.get('unscored', 0)} records sent to the rater")}
-    split = find(step_totals(logs_dir(config, "cluster")), "Split high")
+    split = totals_of(step_totals(logs_dir(config, "cluster")), "split_and_cluster")
     high, low, clusters = split.get("high", 0), split.get("low", 0), split.get("clusters", 0)
     too_few = split.get("dropped_too_few_to_cluster", 0)
     stages["split high/low"] = {"in": split.get("total", 0), "out": high + low, "dropped": {},
@@ -118,7 +119,7 @@ def run_stats(config: DistillConfig, distilled: list[dict[str, Any]], originals:
                              "merged": split.get("clustered", 0) - clusters,
                              "note": "out counts clusters; merged counts records folded into them"}
     distill = step_totals(logs_dir(config, "distill"))
-    stages["distill"] = filter_stage(find(distill, "Parse distillations"), note="dropped: rejected completions "
+    stages["distill"] = filter_stage(totals_of(distill, "parse_distillations"), note="dropped: rejected completions "
                                      "(kept in .lm-mixup/rejects/)")
     usage = {"distill": _usage(distill)}
     if config.merge.rerate:

@@ -58,6 +58,7 @@ class SplitAndCluster(PipelineStep):
     """High (``quality >= threshold``) → ``high_writer``; low → capacity-constrained clusters (per source)."""
 
     name = "🧺 Split high/low and cluster the low-quality records"
+    step_id = "split_and_cluster"
     type = "🫂 - DEDUP"  # a whole-dataset grouping stage, like datatrove's dedup clustering
 
     def __init__(

@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import types
-import typing
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from mixture_builder.clustering.capacity import CapacityConfig
-from mixture_builder.config_io import expect_mapping, help_field, read_yaml_mapping, reject_unknown_keys
+from mixture_builder.config_io import build_config, help_field, load_config
 from mixture_builder.errors import ConfigError
 from mixture_builder.teacher.config import TeacherConfig
 
@@ -31,14 +29,15 @@ def demo_pool_path() -> Path:
     return Path(str(resources.files("mixture_builder.distill") / "demo"))
 
 
-def _bad(section: str, name: str, problem: str, fix: str) -> ConfigError:
-    return ConfigError(problem, field=f"{section}.{name}" if section else name, fix=fix)
+def _bad(name: str, problem: str, fix: str) -> ConfigError:
+    return ConfigError(problem, field=name, fix=fix)
 
 
 @dataclass
 class PoolConfig:
-    """One instruction pool to read."""
+    """One instruction pool to read (in YAML, a plain string is the path)."""
 
+    shorthand_field: ClassVar[str] = "path"
     path: str = help_field("File or folder of instruction samples (any format the readers know).")
     format: str = help_field("Reader format, or 'auto' to pick by file name/content.", default="auto")
     source: str | None = help_field(
@@ -56,9 +55,9 @@ class PoolConfig:
 
     def __post_init__(self) -> None:
         if not self.path:
-            raise _bad("pools", "path", "a pool needs a path", "give a file or folder of instruction samples")
+            raise _bad("path", "a pool needs a path", "give a file or folder of instruction samples")
         if self.limit is not None and self.limit < 1:
-            raise _bad("pools", "limit", f"must be >= 1 or null, got {self.limit}", "use a positive integer")
+            raise _bad("limit", f"must be >= 1 or null, got {self.limit}", "use a positive integer")
 
 
 @dataclass
@@ -92,7 +91,7 @@ class ScoringConfig:
 
     def __post_init__(self) -> None:
         if not 0 <= self.threshold <= 5:
-            raise _bad("scoring", "threshold", f"must be within 0–5, got {self.threshold}", "use e.g. 4")
+            raise _bad("threshold", f"must be within 0–5, got {self.threshold}", "use e.g. 4")
 
 
 @dataclass
@@ -139,17 +138,14 @@ class DistillerConfig:
 
     def __post_init__(self) -> None:
         if self.engine not in ENGINES:
-            raise _bad(
-                "distiller", "engine", f"unknown engine {self.engine!r}", f"use one of {', '.join(ENGINES)}"
+            raise _bad("engine", f"unknown engine {self.engine!r}", f"use one of {', '.join(ENGINES)}"
             )
         for name in ("max_new_tokens", "batch_size"):
             if getattr(self, name) < 1:
-                raise _bad(
-                    "distiller", name, f"must be >= 1, got {getattr(self, name)}", "use a positive integer"
+                raise _bad(name, f"must be >= 1, got {getattr(self, name)}", "use a positive integer"
                 )
         if self.temperature < 0:
-            raise _bad(
-                "distiller", "temperature", f"must be >= 0, got {self.temperature}", "use 0 for greedy"
+            raise _bad("temperature", f"must be >= 0, got {self.temperature}", "use 0 for greedy"
             )
 
     @property
@@ -188,11 +184,11 @@ class MergeConfig:
         for name in ("top_n", "size"):
             value = getattr(self, name)
             if value is not None and value < 0:
-                raise _bad("merge", name, f"must be >= 0 or null, got {value}", "use a non-negative integer")
+                raise _bad(name, f"must be >= 0 or null, got {value}", "use a non-negative integer")
         if self.ratio is not None and not 0 < self.ratio <= 1:
-            raise _bad("merge", "ratio", f"must be within (0, 1], got {self.ratio}", "e.g. 0.5")
+            raise _bad("ratio", f"must be within (0, 1], got {self.ratio}", "e.g. 0.5")
         if self.long_tail_k < 1:
-            raise _bad("merge", "long_tail_k", f"must be >= 1, got {self.long_tail_k}", "e.g. 15")
+            raise _bad("long_tail_k", f"must be >= 1, got {self.long_tail_k}", "e.g. 15")
 
 
 @dataclass
@@ -209,7 +205,7 @@ class DecontConfig:
 
     def __post_init__(self) -> None:
         if self.n_grams < 2:
-            raise _bad("decontamination", "n_grams", f"must be >= 2, got {self.n_grams}", "e.g. 12")
+            raise _bad("n_grams", f"must be >= 2, got {self.n_grams}", "e.g. 12")
 
 
 @dataclass
@@ -247,11 +243,11 @@ class DistillConfig:
 
     def __post_init__(self) -> None:
         if self.on_error not in ON_ERROR:
-            raise _bad("", "on_error", f"unknown value {self.on_error!r}", "use 'raise' or 'skip'")
+            raise _bad("on_error", f"unknown value {self.on_error!r}", "use 'raise' or 'skip'")
         if not self.pools:
-            raise _bad("", "pools", "no pools given", "list at least one pool with a path")
+            raise _bad("pools", "no pools given", "list at least one pool with a path")
         if self.tasks < 1:
-            raise _bad("", "tasks", f"must be >= 1, got {self.tasks}", "use a positive integer")
+            raise _bad("tasks", f"must be >= 1, got {self.tasks}", "use a positive integer")
 
     @property
     def work_dir(self) -> Path:
@@ -264,14 +260,13 @@ class DistillConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None, *, source: str | None = None) -> DistillConfig:
         """Build from a mapping (a YAML file's content); unknown keys are errors naming their path."""
-        return _build(cls, data or {}, source, "")
+        return build_config(cls, data or {}, source=source)
 
     @classmethod
     def from_yaml(cls, path: str | os.PathLike[str]) -> DistillConfig:
         """Load a YAML file; relative pool/score/test-set paths are resolved against the file's folder."""
         path = Path(path)
-        data = read_yaml_mapping(path)
-        config = cls.from_dict(data, source=str(path))
+        config = load_config(cls, path)
         base = path.parent
         for pool in config.pools:
             pool.path = _resolve(pool.path, base)
@@ -284,58 +279,6 @@ class DistillConfig:
 def _resolve(value: str, base: Path) -> str:
     path = Path(os.path.expanduser(value))
     return str(path if path.is_absolute() or not (base / path).exists() else base / path)
-
-
-def _build(cls: type, data: Any, source: str | None, prefix: str) -> Any:
-    """Recursively build dataclass ``cls`` from ``data``, rejecting unknown keys."""
-    expect_mapping(data, source=source, where=prefix)
-    if cls is TeacherConfig:
-        try:
-            return TeacherConfig.from_dict(data, source=source)
-        except ConfigError as error:
-            raise ConfigError(f"{prefix}: {error.problem}", path=source, fix=error.fix) from error
-    reject_unknown_keys(cls, data, source=source, prefix=prefix)
-    hints = typing.get_type_hints(cls)
-    kwargs: dict[str, Any] = {}
-    for name, value in data.items():
-        kwargs[name] = _convert(hints[name], value, source, f"{prefix}.{name}" if prefix else name)
-    try:
-        return cls(**kwargs)
-    except ConfigError as error:
-        raise ConfigError(error.problem, path=source, field=error.field, fix=error.fix) from error
-    except TypeError as error:
-        raise ConfigError(str(error), path=source, field=prefix or None) from error
-
-
-def _convert(hint: Any, value: Any, source: str | None, where: str) -> Any:
-    origin = typing.get_origin(hint)
-    if origin in (typing.Union, types.UnionType):
-        options = [a for a in typing.get_args(hint) if a is not type(None)]
-        if value is None:
-            return None
-        hint, origin = options[0], typing.get_origin(options[0])
-    if dataclasses.is_dataclass(hint):
-        return _build(hint, value, source, where)
-    if origin is list:
-        (item,) = typing.get_args(hint)
-        if isinstance(value, (str, dict)):
-            value = [value]
-        if not isinstance(value, list):
-            raise ConfigError(f"expected a list, got {type(value).__name__}", path=source, field=where)
-        if item is PoolConfig:
-            value = [{"path": v} if isinstance(v, str) else v for v in value]
-        return [_convert(item, v, source, f"{where}[{i}]") for i, v in enumerate(value)]
-    if hint is bool and not isinstance(value, bool):
-        raise ConfigError(f"expected true/false, got {value!r}", path=source, field=where)
-    if hint in (int, float) and (isinstance(value, bool) or not isinstance(value, (int, float))):
-        raise ConfigError(f"expected a number, got {value!r}", path=source, field=where)
-    if hint is int and isinstance(value, float):
-        if not value.is_integer():
-            raise ConfigError(f"expected an integer, got {value!r}", path=source, field=where)
-        value = int(value)
-    if hint is str and not isinstance(value, str):
-        value = str(value)
-    return value
 
 
 def demo_config() -> DistillConfig:

@@ -118,4 +118,6 @@ def decont_filter(index_folder: str, n_grams: int = 12, find_query_ngrams: bool 
     from datatrove.pipeline.decont.n_grams import NGramsDecontConfig, NGramsDecontFilter
 
     config = NGramsDecontConfig(n_grams=n_grams, find_query_ngrams=find_query_ngrams)
-    return NGramsDecontFilter(index_folder, config=config, exclusion_writer=exclusion_writer)
+    step = NGramsDecontFilter(index_folder, config=config, exclusion_writer=exclusion_writer)
+    step.step_id = "decontaminate"
+    return step

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from mixture_builder.distill.config import DistillConfig
+from mixture_builder.step_ids import tag_steps
 
 STAGES: tuple[str, ...] = ("decont_index", "ingest", "dedup", "score", "cluster", "distill", "rerate", "assemble")
 
@@ -84,7 +85,7 @@ def _reader(folder: Path):
 def _executor(config: DistillConfig, stage: str, pipeline: list[Any], *, tasks: int = 1, depends=None):
     from datatrove.executor import LocalPipelineExecutor
 
-    return LocalPipelineExecutor(pipeline=pipeline, tasks=tasks, workers=min(config.workers, tasks)
+    return LocalPipelineExecutor(pipeline=tag_steps(pipeline), tasks=tasks, workers=min(config.workers, tasks)
                                  if config.workers > 0 else tasks, logging_dir=str(logs_dir(config, stage)),
                                  depends=depends)
 

@@ -14,7 +14,8 @@ from typing import Any
 
 
 def step_totals(logging_dir: str | Path) -> dict[str, dict[str, int]]:
-    """``{step name: {label: total}}`` over every finished task of one stage."""
+    """``{stats name: {label: total}}`` over every finished task of one stage (look a step up with
+    :func:`mixture_builder.step_ids.totals_of`)."""
     from datatrove.utils.stats import PipelineStats
 
     files = sorted((Path(logging_dir) / "stats").glob("*.json"))
@@ -26,15 +27,6 @@ def step_totals(logging_dir: str | Path) -> dict[str, dict[str, int]]:
             total = value.get("total", 0) if isinstance(value, dict) else value
             labels[label] = labels.get(label, 0) + int(total or 0)
     return totals
-
-
-def find(totals: dict[str, dict[str, int]], name_part: str) -> dict[str, int]:
-    """Summed labels of the steps whose name contains ``name_part`` (several readers add up)."""
-    out: Counter[str] = Counter()
-    for name, labels in totals.items():
-        if name_part in name:
-            out.update(labels)
-    return dict(out)
 
 
 def dropped(labels: dict[str, int]) -> dict[str, int]:

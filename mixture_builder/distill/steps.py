@@ -50,6 +50,7 @@ class NormaliseInstruction(BaseFilter):
     (reasons ``not_instruction``, ``empty_instruction``, ``empty_output``)."""
 
     name = "🧽 Normalise instruction samples"
+    step_id = "normalise"
 
     def filter(self, doc: Document) -> bool | tuple[bool, str]:
         meta = doc.metadata
@@ -116,6 +117,7 @@ class AttachExistingScore(PipelineStep):
     """
 
     name = "🏷️ Existing quality scores"
+    step_id = "existing_scores"
     type = "✂️ - PROCESS"
 
     def __init__(self, column: str | None = "quality", scores_file: str | None = None) -> None:
@@ -158,6 +160,7 @@ class RequireScore(BaseFilter):
     """Drop records that still have no quality score (reason ``no_score``: the rater failed, or rating is off)."""
 
     name = "🏷️ Require a quality score"
+    step_id = "require_score"
 
     def filter(self, doc: Document) -> bool | tuple[bool, str]:
         return True if isinstance(doc.metadata.get("quality"), int) else (False, "no_score")
@@ -168,6 +171,7 @@ class ParseDistillation(BaseFilter):
     rejects file) with ``filter_reason`` (see ``parse.REJECT_REASONS``) and the raw completion."""
 
     name = "🧩 Parse distillations"
+    step_id = "parse_distillations"
 
     def __init__(self, exclusion_writer=None, strict_format: bool = True) -> None:
         super().__init__(exclusion_writer=exclusion_writer)
@@ -192,6 +196,7 @@ class RateUnscored(QualityRater):
     """The LLM quality rater for records that have no score yet (records with one pass through unrated)."""
 
     name = "quality rater (unscored records)"
+    step_id = "rate_unscored"
 
     def format_input(self, doc: Document) -> ChatRequest | None:
         return None if isinstance(doc.metadata.get("quality"), int) else super().format_input(doc)

@@ -8,17 +8,11 @@ embedded demo: the packaged demo corpus, the embedded SmolLM2 teacher, the local
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from mixture_builder.config_io import (
-    field_help,
-    from_mapping,
-    located,
-    read_yaml_mapping,
-    reject_unknown_keys,
-)
+from mixture_builder.config_io import build_config, field_help, help_field, load_config
 from mixture_builder.errors import ConfigError
 from mixture_builder.generate.sections import (
     DEGRADATION_STYLES,
@@ -48,120 +42,111 @@ __all__ = [
 class BuildConfig:
     """A MIXTURE build: sources → teacher samples → rating → low-quality variants → clusters → splits."""
 
-    output: str = field(
+    output: str = help_field(
+        "Output folder (Parquet shards, stats.json, README.md; intermediates in .lm-mixup/).",
         default="mixture-output",
-        metadata={
-            "help": "Output folder (Parquet shards, stats.json, README.md; intermediates in .lm-mixup/)."
-        },
     )
-    sources: list[SourceConfig] = field(
-        default_factory=lambda: [SourceConfig()], metadata={"help": "Where the passages come from."}
+    sources: list[SourceConfig] = help_field(
+        "Where the passages come from.",
+        default_factory=lambda: [SourceConfig()],
     )
-    on_error: str = field(
+    on_error: str = help_field(
+        "Bad input records: 'raise' (stop with a clear error) or 'skip' (count and go on).",
         default="raise",
-        metadata={
-            "help": "Bad input records: 'raise' (stop with a clear error) or 'skip' (count and go on)."
-        },
     )
-    segment_max_tokens: int = field(
-        default=384, metadata={"help": "Split longer passages into segments of about this many tokens."}
+    segment_max_tokens: int = help_field(
+        "Split longer passages into segments of about this many tokens.",
+        default=384,
     )
-    segment_min_tokens: int = field(
-        default=30, metadata={"help": "Drop segments shorter than this many tokens (headings, stray lines)."}
+    segment_min_tokens: int = help_field(
+        "Drop segments shorter than this many tokens (headings, stray lines).",
+        default=30,
     )
-    segments_per_document: int = field(
-        default=-1, metadata={"help": "Use at most this many segments of each document (-1: all)."}
+    segments_per_document: int = help_field(
+        "Use at most this many segments of each document (-1: all).",
+        default=-1,
     )
-    tasks: list[str] = field(
+    tasks: list[str] = help_field(
+        "Task types written per passage (the paper: all five).",
         default_factory=lambda: list(TASKS),
-        metadata={"help": "Task types written per passage (the paper: all five)."},
     )
-    tasks_per_passage: int | None = field(
+    tasks_per_passage: int | None = help_field(
+        "Task mix: write only this many of `tasks` per passage, rotating with the passage (None: all).",
         default=None,
-        metadata={
-            "help": "Task mix: write only this many of `tasks` per passage, rotating with the passage (None: all)."
-        },
     )
-    task_weights: dict[str, float] | None = field(
+    task_weights: dict[str, float] | None = help_field(
+        "Task mix with tasks_per_passage: relative weight of each task when choosing a passage's tasks "
+        "(None: equal; e.g. favour a task the teacher often fails).",
         default=None,
-        metadata={"help": "Task mix with tasks_per_passage: relative weight of each task when choosing a "
-                  "passage's tasks (None: equal; e.g. favour a task the teacher often fails)."},
     )
-    keep_unrated: bool = field(
+    keep_unrated: bool = help_field(
+        "Keep targets the rater could not score (their quality is recorded as 0).",
         default=False,
-        metadata={"help": "Keep targets the rater could not score (their quality is recorded as 0)."},
     )
-    inline_reasoning: bool | list[str] = field(
+    inline_reasoning: bool | list[str] = help_field(
+        "Ask for the chain of thought in the same request as the sample (one call): true for every task, "
+        "or a list of tasks. Other tasks get the sample alone, then its reasoning in a second request "
+        "(shorter replies, which small models follow more reliably).",
         default=True,
-        metadata={"help": "Ask for the chain of thought in the same request as the sample (one call): true for "
-                  "every task, or a list of tasks. Other tasks get the sample alone, then its reasoning in a second "
-                  "request (shorter replies, which small models follow more reliably)."},
     )
-    repair_replies: bool = field(
+    repair_replies: bool = help_field(
+        "Ask the teacher once more, with the parse error, when a written sample does not parse.",
         default=True,
-        metadata={
-            "help": "Ask the teacher once more, with the parse error, when a written sample does not parse."
-        },
     )
-    teacher: TeacherConfig = field(
-        default_factory=TeacherConfig, metadata={"help": "The LLM writing and degrading samples."}
+    teacher: TeacherConfig = help_field(
+        "The LLM writing and degrading samples.",
+        default_factory=TeacherConfig,
     )
-    rater: TeacherConfig | None = field(
-        default=None, metadata={"help": "The LLM rating samples (None: the teacher)."}
+    rater: TeacherConfig | None = help_field("The LLM rating samples (None: the teacher).", default=None)
+    quality_threshold: int = help_field(
+        "Keep targets rated >= this (0-5 compressed score; the paper: 4).",
+        default=4,
     )
-    quality_threshold: int = field(
-        default=4, metadata={"help": "Keep targets rated >= this (0-5 compressed score; the paper: 4)."}
-    )
-    teacher_variants: int = field(
-        default=2, metadata={"help": "Low-quality variants the teacher writes per target."}
-    )
-    degradation_styles: list[str] = field(
+    teacher_variants: int = help_field("Low-quality variants the teacher writes per target.", default=2)
+    degradation_styles: list[str] = help_field(
+        f"Styles the teacher variants cycle through: {', '.join(DEGRADATION_STYLES)}.",
         default_factory=lambda: list(DEGRADATION_STYLES),
-        metadata={"help": f"Styles the teacher variants cycle through: {', '.join(DEGRADATION_STYLES)}."},
     )
-    noise_variants: int = field(
-        default=4, metadata={"help": "Low-quality variants made by noise functions per target."}
-    )
-    noise_functions: list[str] = field(
+    noise_variants: int = help_field("Low-quality variants made by noise functions per target.", default=4)
+    noise_functions: list[str] = help_field(
+        "Noise functions to draw from (typos, repetition, truncation, shuffled_sentences, filler).",
         default_factory=lambda: ["typos", "repetition", "truncation", "shuffled_sentences", "filler"],
-        metadata={
-            "help": "Noise functions to draw from (typos, repetition, truncation, shuffled_sentences, filler)."
-        },
     )
-    noise_max_ops: int = field(default=2, metadata={"help": "Most noise functions applied to one variant."})
-    clusters: ClusterSizeConfig = field(
-        default_factory=ClusterSizeConfig, metadata={"help": "Cluster-size distribution."}
-    )
-    cross_topic: bool = field(
+    noise_max_ops: int = help_field("Most noise functions applied to one variant.", default=2)
+    clusters: ClusterSizeConfig = help_field("Cluster-size distribution.", default_factory=ClusterSizeConfig)
+    cross_topic: bool = help_field(
+        "Merge variants of semantically similar targets (other passages) into clusters.",
         default=True,
-        metadata={"help": "Merge variants of semantically similar targets (other passages) into clusters."},
     )
-    cross_topic_neighbours: int = field(
-        default=3, metadata={"help": "Nearest same-task targets whose variants may join a cluster."}
+    cross_topic_neighbours: int = help_field(
+        "Nearest same-task targets whose variants may join a cluster.",
+        default=3,
     )
-    cross_topic_min_similarity: float = field(
-        default=0.3, metadata={"help": "Cosine similarity a neighbour target needs to contribute."}
-    )
-    embedding_model: str | None = field(
-        default=None, metadata={"help": "sentence-transformers model for embeddings (None: offline MiniLM)."}
-    )
-    sft_fraction: float = field(
+    cross_topic_min_similarity: float = help_field(
+        "Cosine similarity a neighbour target needs to contribute.",
         default=0.3,
-        metadata={"help": "Share of targets in the SFT config; the rest go to GRPO (the paper: 0.3)."},
     )
-    test_fraction: float = field(
-        default=0.1, metadata={"help": "Share of each config's targets in its test split (the paper: 0.1)."}
+    embedding_model: str | None = help_field(
+        "sentence-transformers model for embeddings (None: offline MiniLM).",
+        default=None,
     )
-    seed: int = field(
-        default=42, metadata={"help": "Seed of splits, cluster sizes and noise (the paper: 42)."}
+    sft_fraction: float = help_field(
+        "Share of targets in the SFT config; the rest go to GRPO (the paper: 0.3).",
+        default=0.3,
     )
-    shard_size_bytes: int = field(default=256 * 2**20, metadata={"help": "Largest Parquet shard."})
-    executor: ExecutorConfig = field(default_factory=ExecutorConfig, metadata={"help": "Executor settings."})
-    push_to: str | None = field(
-        default=None, metadata={"help": "Hub dataset repo to publish to after the build (None: no push)."}
+    test_fraction: float = help_field(
+        "Share of each config's targets in its test split (the paper: 0.1).",
+        default=0.1,
     )
-    private: bool = field(default=False, metadata={"help": "Create the Hub repo private."})
-    dataset_name: str = field(default="MIXTURE", metadata={"help": "Pretty name of the dataset in its card."})
+    seed: int = help_field("Seed of splits, cluster sizes and noise (the paper: 42).", default=42)
+    shard_size_bytes: int = help_field("Largest Parquet shard.", default=256 * 2**20)
+    executor: ExecutorConfig = help_field("Executor settings.", default_factory=ExecutorConfig)
+    push_to: str | None = help_field(
+        "Hub dataset repo to publish to after the build (None: no push).",
+        default=None,
+    )
+    private: bool = help_field("Create the Hub repo private.", default=False)
+    dataset_name: str = help_field("Pretty name of the dataset in its card.", default="MIXTURE")
 
     def __post_init__(self) -> None:
         def bad(name: str, problem: str, fix: str) -> ConfigError:
@@ -266,39 +251,12 @@ class BuildConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None, *, source: str | None = None) -> BuildConfig:
         """Build from a mapping (a parsed YAML file); unknown keys are errors naming the known ones."""
-        data = dict(data or {})
-        reject_unknown_keys(cls, data, source=source)
-        kwargs: dict[str, Any] = dict(data)
-        if "sources" in data:
-            if not isinstance(data["sources"], list):
-                raise ConfigError(
-                    "expected a list of sources",
-                    path=source,
-                    field="sources",
-                    fix="write '- path: FOLDER' items",
-                )
-            kwargs["sources"] = [
-                from_mapping(SourceConfig, item, source=source, prefix="sources") for item in data["sources"]
-            ]
-        for name, sub in (("clusters", ClusterSizeConfig), ("executor", ExecutorConfig)):
-            if name in data:
-                kwargs[name] = from_mapping(sub, data[name], source=source, prefix=name)
-        for name in ("teacher", "rater"):
-            if data.get(name) is not None:
-                kwargs[name] = TeacherConfig.from_dict(data[name], source=source)
-        try:
-            return cls(**kwargs)
-        except ConfigError as error:
-            raise located(error, source) from None
-        except TypeError as error:
-            raise ConfigError(
-                f"bad value ({error})", path=source, fix="check the types in the file"
-            ) from error
+        return build_config(cls, data or {}, source=source)
 
     @classmethod
     def from_yaml(cls, path: str | os.PathLike[str]) -> BuildConfig:
         """Load a YAML build config (see ``configs/build_*.yaml``)."""
-        return cls.from_dict(read_yaml_mapping(path), source=str(path))
+        return load_config(cls, path)
 
     @staticmethod
     def help() -> dict[str, str]:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from mixture_builder.generate.config import BuildConfig
+from mixture_builder.step_ids import tag_steps
 
 STAGES: tuple[str, ...] = ("samples", "assemble", "publish", "push")
 
@@ -159,6 +160,7 @@ def make_executors(config: BuildConfig) -> dict[str, Any]:
 
 def _executor(config: BuildConfig, name: str, pipeline: list[Any], tasks: int, logging_dir: str, depends: Any):
     ex = config.executor
+    pipeline = tag_steps(pipeline)
     if ex.kind == "local":
         from datatrove.executor import LocalPipelineExecutor
 

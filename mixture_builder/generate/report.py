@@ -19,19 +19,20 @@ from typing import Any
 
 from mixture_builder.generate.config import BuildConfig
 from mixture_builder.generate.steps import read_stage_stats, stat_total
+from mixture_builder.step_ids import step_id_of
 
-# Stage → (substring of its steps' names, counter of documents in, counter of documents out).
+# Stage → (the step_id of its steps, counter of documents in, counter of documents out).
 STAGE_STEPS: tuple[tuple[str, str, str, str], ...] = (
-    ("read", "reader", "", "documents"),
-    ("segment", "passage segmenter", "input_documents", "segments"),
-    ("keep segments", "Keep first segments", "in", "out"),
-    ("write samples", "Write samples", "documents", "out"),
-    ("write reasoning", "Write missing reasoning", "documents", "emitted"),
-    ("rate", "quality rater", "documents", "emitted"),
-    ("quality filter", "quality filter", "total", "forwarded"),
-    ("teacher variants", "Teacher variants", "documents", "emitted"),
-    ("noise variants", "Noise variants", "in", "out"),
-    ("assemble", "Assemble", "in_targets", "out"),
+    ("read", "read", "", "documents"),
+    ("segment", "segment", "input_documents", "segments"),
+    ("keep segments", "keep_segments", "in", "out"),
+    ("write samples", "write_samples", "documents", "out"),
+    ("write reasoning", "write_reasoning", "documents", "emitted"),
+    ("rate", "rate", "documents", "emitted"),
+    ("quality filter", "quality_filter", "total", "forwarded"),
+    ("teacher variants", "teacher_variants", "documents", "emitted"),
+    ("noise variants", "noise_variants", "in", "out"),
+    ("assemble", "assemble", "in_targets", "out"),
 )
 STAGE_NOTES: dict[str, str] = {
     "write samples": "in: passage segments; out: parsed samples (one request per segment and task)",
@@ -73,8 +74,8 @@ def collect_stages(config: BuildConfig) -> tuple[dict[str, Any], dict[str, Any],
     raw = {stage: read_stage_stats(dirs[stage]) for stage in ("samples", "assemble")}
     every = [step for steps in raw.values() for step in steps]
     stages: dict[str, Any] = {}
-    for stage, part, in_label, out_label in STAGE_STEPS:
-        matching = [step for step in every if part in step.get("name", "")]
+    for stage, step_id, in_label, out_label in STAGE_STEPS:
+        matching = [step for step in every if step_id_of(step.get("name", "")) == step_id]
         if matching:
             stages[stage] = stage_summary(matching, in_label, out_label)
             if stage in STAGE_NOTES:

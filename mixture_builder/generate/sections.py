@@ -4,10 +4,11 @@ and ``ExecutorConfig`` (``executor:``); :mod:`mixture_builder.generate.config` a
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
+from mixture_builder.config_io import help_field
 from mixture_builder.errors import ConfigError
 
 DEMO_SOURCE = "package:demo"
@@ -26,38 +27,39 @@ def demo_corpus_path() -> Path:
 
 @dataclass
 class SourceConfig:
-    """One folder or file of passages."""
+    """One folder or file of passages (in YAML, a plain string is the path)."""
 
-    path: str = field(
-        default=DEMO_SOURCE,
-        metadata={"help": f"File or folder of passages (any format the readers know), or '{DEMO_SOURCE}'."},
+    shorthand_field: ClassVar[str] = "path"
+    path: str = help_field(
+        f"File or folder of passages (any format the readers know), or '{DEMO_SOURCE}'.", default=DEMO_SOURCE
     )
-    format: str = field(default="auto", metadata={"help": "Reader format ('auto' guesses from the file)."})
-    glob_pattern: str | None = field(
-        default=None, metadata={"help": "Files to read inside a folder (e.g. 'AA/wiki_*'); None: all."}
+    format: str = help_field("Reader format ('auto' guesses from the file).", default="auto")
+    glob_pattern: str | None = help_field(
+        "Files to read inside a folder (e.g. 'AA/wiki_*'); None: all.",
+        default=None,
     )
-    limit: int = field(
+    limit: int = help_field(
+        "Read at most this many documents per executor task from this source (-1: all).",
         default=-1,
-        metadata={"help": "Read at most this many documents per executor task from this source (-1: all)."},
     )
-    source: str | None = field(
+    source: str | None = help_field(
+        "Source name recorded on every record (None: from SOURCE.md or the folder).",
         default=None,
-        metadata={"help": "Source name recorded on every record (None: from SOURCE.md or the folder)."},
     )
-    license: str | None = field(
+    license: str | None = help_field(
+        "License recorded on every record (None: from SOURCE.md, else 'unknown').",
         default=None,
-        metadata={"help": "License recorded on every record (None: from SOURCE.md, else 'unknown')."},
     )
 
     def __post_init__(self) -> None:
         if not self.path:
             raise ConfigError(
-                "empty source path", field="sources.path", fix="name a file or folder of passages"
+                "empty source path", field="path", fix="name a file or folder of passages"
             )
         if self.limit < -1 or self.limit == 0:
             raise ConfigError(
                 f"limit must be -1 or > 0, got {self.limit}",
-                field="sources.limit",
+                field="limit",
                 fix="use -1 for all passages",
             )
 
@@ -70,59 +72,57 @@ class SourceConfig:
 class ClusterSizeConfig:
     """How many low-quality inputs each record gets: Normal(mean, std) clipped to [min_size, max_size]."""
 
-    min_size: int = field(default=2, metadata={"help": "Fewest inputs per record (the paper: 2)."})
-    max_size: int = field(default=20, metadata={"help": "Most inputs per record (the paper: 20)."})
-    mean: float = field(default=6.0, metadata={"help": "Mean of the cluster-size distribution."})
-    std: float = field(
+    min_size: int = help_field("Fewest inputs per record (the paper: 2).", default=2)
+    max_size: int = help_field("Most inputs per record (the paper: 20).", default=20)
+    mean: float = help_field("Mean of the cluster-size distribution.", default=6.0)
+    std: float = help_field(
+        "Standard deviation of the cluster-size distribution (0: always the mean).",
         default=3.0,
-        metadata={"help": "Standard deviation of the cluster-size distribution (0: always the mean)."},
     )
 
     def __post_init__(self) -> None:
         if not 2 <= self.min_size <= self.max_size <= 20:
             raise ConfigError(
                 f"need 2 <= min_size <= max_size <= 20, got {self.min_size}..{self.max_size}",
-                field="clusters",
+                field="min_size",
                 fix="MIXTURE records have 2-20 inputs",
             )
         if self.std < 0:
-            raise ConfigError(f"std must be >= 0, got {self.std}", field="clusters.std", fix="use 0 or more")
+            raise ConfigError(f"std must be >= 0, got {self.std}", field="std", fix="use 0 or more")
 
 
 @dataclass
 class ExecutorConfig:
     """Which datatrove executor runs the pipeline; the pipeline is the same for all of them."""
 
-    kind: str = field(
+    kind: str = help_field(
+        "'local' (LocalPipelineExecutor), 'slurm' (SlurmPipelineExecutor) or 'ray'.",
         default="local",
-        metadata={"help": "'local' (LocalPipelineExecutor), 'slurm' (SlurmPipelineExecutor) or 'ray'."},
     )
-    tasks: int = field(
-        default=1, metadata={"help": "Shards of the per-passage stages (write, rate, degrade)."}
-    )
-    workers: int = field(default=1, metadata={"help": "Tasks run at once (local; -1: all)."})
-    partition: str | None = field(default=None, metadata={"help": "Slurm partition (kind 'slurm')."})
-    time: str = field(default="24:00:00", metadata={"help": "Slurm time limit per job."})
-    cpus_per_task: int = field(default=1, metadata={"help": "CPUs per Slurm/Ray task."})
-    mem_per_cpu_gb: float = field(default=2.0, metadata={"help": "Memory per CPU in GB (Slurm/Ray)."})
-    sbatch_args: dict[str, Any] = field(
+    tasks: int = help_field("Shards of the per-passage stages (write, rate, degrade).", default=1)
+    workers: int = help_field("Tasks run at once (local; -1: all).", default=1)
+    partition: str | None = help_field("Slurm partition (kind 'slurm').", default=None)
+    time: str = help_field("Slurm time limit per job.", default="24:00:00")
+    cpus_per_task: int = help_field("CPUs per Slurm/Ray task.", default=1)
+    mem_per_cpu_gb: float = help_field("Memory per CPU in GB (Slurm/Ray).", default=2.0)
+    sbatch_args: dict[str, Any] = help_field(
+        "Extra sbatch options, e.g. {gres: 'gpu:1'} for a vLLM teacher.",
         default_factory=dict,
-        metadata={"help": "Extra sbatch options, e.g. {gres: 'gpu:1'} for a vLLM teacher."},
     )
-    venv_path: str | None = field(default=None, metadata={"help": "Virtualenv activated by Slurm jobs."})
+    venv_path: str | None = help_field("Virtualenv activated by Slurm jobs.", default=None)
 
     def __post_init__(self) -> None:
         if self.kind not in EXECUTORS:
             raise ConfigError(
                 f"unknown executor {self.kind!r}",
-                field="executor.kind",
+                field="kind",
                 fix=f"use one of {', '.join(EXECUTORS)}",
             )
         if self.tasks < 1:
             raise ConfigError(
-                f"tasks must be >= 1, got {self.tasks}", field="executor.tasks", fix="use 1 or more"
+                f"tasks must be >= 1, got {self.tasks}", field="tasks", fix="use 1 or more"
             )
         if self.kind == "slurm" and not self.partition:
             raise ConfigError(
-                "executor 'slurm' needs a partition", field="executor.partition", fix="set executor.partition"
+                "executor 'slurm' needs a partition", field="partition", fix="set executor.partition"
             )

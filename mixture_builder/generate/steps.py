@@ -53,6 +53,7 @@ class NoiseVariants(PipelineStep):
     to one of its teacher variants (which precede it in the stream). Targets and variants pass through."""
 
     name = "🧂 Noise variants"
+    step_id = "noise_variants"
     type = "🧪 - MIXTURE"
 
     def __init__(self, n_variants: int = 4, functions: list[str] | None = None, max_ops: int = 2, seed: int = 42):
@@ -91,6 +92,7 @@ class AssembleMixture(PipelineStep):
     of 2–20 low-quality inputs per target (cross-topic neighbours included) and yield the records."""
 
     name = "🧩 Assemble MIXTURE records"
+    step_id = "assemble"
     type = "🧪 - MIXTURE"
 
     def __init__(self, config: BuildConfig):
@@ -233,6 +235,7 @@ class KeepFirstSegments(PipelineStep):
     """Keep the first ``n`` segments of each document (``segment_index`` < n); count the rest."""
 
     name = "✂️ Keep first segments"
+    step_id = "keep_segments"
     type = "🧪 - MIXTURE"
 
     def __init__(self, n: int):

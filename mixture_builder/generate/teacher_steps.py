@@ -53,6 +53,7 @@ class WriteSamples(TeacherStep):
     """Passage → one high-quality sample per task (``kind="mixture_target"``), with its chain of thought."""
 
     name = "✍️ Write samples"
+    step_id = "write_samples"
 
     def __init__(self, config: BuildConfig, **kwargs: Any):
         super().__init__(config.teacher, **kwargs)
@@ -121,6 +122,7 @@ class WriteReasoning(TeacherStep):
     targets that have one pass through without a request."""
 
     name = "🧠 Write missing reasoning"
+    step_id = "write_reasoning"
 
     def __init__(self, config: BuildConfig, **kwargs: Any):
         super().__init__(config.teacher, **kwargs)
@@ -152,6 +154,7 @@ class DegradeSamples(TeacherStep):
     ``["teacher:<style>"]``), then the target itself; other documents pass through."""
 
     name = "🥀 Teacher variants"
+    step_id = "teacher_variants"
 
     def __init__(self, config: BuildConfig, **kwargs: Any):
         super().__init__(config.teacher, **kwargs)

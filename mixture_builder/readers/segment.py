@@ -88,6 +88,7 @@ class PassageSegmenter(PipelineStep):
     """
 
     name = "✂️ passage segmenter"
+    step_id = "segment"
     type = "✂️ - SEGMENTER"
 
     def __init__(self, max_tokens: int = 256, tokenizer: Any = None, min_tokens: int = 1) -> None:

@@ -129,6 +129,7 @@ class RawReader(_Reading, BaseDiskReader):
     """
 
     name = "📥 lm-mixup raw reader"
+    step_id = "read"
     default_format: ClassVar[str] = "auto"
 
     def __init__(
@@ -266,6 +267,7 @@ class HubReader(_Reading, HuggingFaceDatasetReader):
     """
 
     name = "📥 lm-mixup hub reader"
+    step_id = "read"
 
     def __init__(
         self,

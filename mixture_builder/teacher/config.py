@@ -4,11 +4,11 @@ Python, the CLI and YAML."""
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from mixture_builder.config_io import field_help, from_mapping, read_yaml_mapping
+from mixture_builder.config_io import build_config, field_help, help_field, load_config
 from mixture_builder.errors import ConfigError
 
 BACKENDS = ("openai", "embedded", "vllm")
@@ -26,87 +26,84 @@ def default_cache_root() -> Path:
 class TeacherConfig:
     """How the toolkit talks to its teacher LLM (see the field help texts)."""
 
-    backend: str = field(
+    backend: str = help_field(
+        "'openai' (any OpenAI-compatible endpoint: OpenAI, vllm serve, SGLang, llama.cpp), 'vllm' (start a "
+        "vLLM server on this node through datatrove), or 'embedded' (SmolLM2-135M-Instruct on CPU, "
+        "offline).",
         default="embedded",
-        metadata={"help": "'openai' (any OpenAI-compatible endpoint: OpenAI, vllm serve, SGLang, llama.cpp), "
-                  "'vllm' (start a vLLM server on this node through datatrove), or 'embedded' "
-                  "(SmolLM2-135M-Instruct on CPU, offline)."},
     )
-    base_url: str | None = field(
-        default=None, metadata={"help": "Endpoint base URL, e.g. https://api.openai.com/v1 (backend 'openai')."}
+    base_url: str | None = help_field(
+        "Endpoint base URL, e.g. https://api.openai.com/v1 (backend 'openai').",
+        default=None,
     )
-    model: str = field(
+    model: str = help_field(
+        "Model name sent to the endpoint; a local path or Hub id for 'vllm'; ignored by 'embedded'.",
         default=EMBEDDED_MODEL,
-        metadata={"help": "Model name sent to the endpoint; a local path or Hub id for 'vllm'; ignored by "
-                  "'embedded'."},
     )
-    api_key_env: str = field(
+    api_key_env: str = help_field(
+        "Environment variable holding the API key (the key itself is never stored).",
         default="OPENAI_API_KEY",
-        metadata={"help": "Environment variable holding the API key (the key itself is never stored)."},
     )
-    client: str = field(
+    client: str = help_field(
+        "HTTP client: 'aiohttp' (lean raw client, fast) or 'openai' (the openai SDK).",
         default="aiohttp",
-        metadata={"help": "HTTP client: 'aiohttp' (lean raw client, fast) or 'openai' (the openai SDK)."},
     )
-    max_concurrency: int = field(default=64, metadata={"help": "Requests in flight at most."})
-    requests_per_minute: float | None = field(
-        default=None, metadata={"help": "Client-side limit on requests per minute (None: unlimited)."}
-    )
-    tokens_per_minute: float | None = field(
+    max_concurrency: int = help_field("Requests in flight at most.", default=64)
+    requests_per_minute: float | None = help_field(
+        "Client-side limit on requests per minute (None: unlimited).",
         default=None,
-        metadata={"help": "Client-side limit on tokens per minute, prompt estimate + max_tokens (None: off)."},
     )
-    max_retries: int = field(
-        default=5, metadata={"help": "Retries per request on 429/5xx/timeouts/dropped connections."}
+    tokens_per_minute: float | None = help_field(
+        "Client-side limit on tokens per minute, prompt estimate + max_tokens (None: off).",
+        default=None,
     )
-    backoff_base_s: float = field(default=1.0, metadata={"help": "First retry delay; doubles each retry."})
-    backoff_max_s: float = field(default=60.0, metadata={"help": "Longest retry delay (also caps Retry-After)."})
-    timeout_s: float = field(default=120.0, metadata={"help": "Timeout of one HTTP request, in seconds."})
-    temperature: float = field(default=0.0, metadata={"help": "Sampling temperature (0: greedy)."})
-    max_tokens: int = field(default=512, metadata={"help": "Most tokens generated per request."})
-    response_format: str = field(
+    max_retries: int = help_field("Retries per request on 429/5xx/timeouts/dropped connections.", default=5)
+    backoff_base_s: float = help_field("First retry delay; doubles each retry.", default=1.0)
+    backoff_max_s: float = help_field("Longest retry delay (also caps Retry-After).", default=60.0)
+    timeout_s: float = help_field("Timeout of one HTTP request, in seconds.", default=120.0)
+    temperature: float = help_field("Sampling temperature (0: greedy).", default=0.0)
+    max_tokens: int = help_field("Most tokens generated per request.", default=512)
+    response_format: str = help_field(
+        "For JSON templates: 'json_object' or 'json_schema' (guided decoding on vLLM, SGLang, llama.cpp, "
+        "the embedded model) sent as response_format; 'none' relies on the prompt; 'auto' = json_schema "
+        "for backends 'embedded'/'vllm', none for 'openai' endpoints.",
         default="auto",
-        metadata={"help": "For JSON templates: 'json_object' or 'json_schema' (guided decoding on vLLM, SGLang, "
-                  "llama.cpp, the embedded model) sent as response_format; 'none' relies on the prompt; "
-                  "'auto' = json_schema for backends 'embedded'/'vllm', none for 'openai' endpoints."},
     )
-    cache_path: str | None = field(
+    cache_path: str | None = help_field(
+        "SQLite response cache (default: $LM_MIXUP_CACHE/teacher_cache.sqlite).",
         default=None,
-        metadata={"help": "SQLite response cache (default: $LM_MIXUP_CACHE/teacher_cache.sqlite)."},
     )
-    use_cache: bool = field(default=True, metadata={"help": "Read and write the response cache."})
-    failed_path: str | None = field(
+    use_cache: bool = help_field("Read and write the response cache.", default=True)
+    failed_path: str | None = help_field(
+        "Append failed requests (with reason) to this JSONL file (default: failed_requests.jsonl next to "
+        "the cache).",
         default=None,
-        metadata={"help": "Append failed requests (with reason) to this JSONL file (default: "
-                  "failed_requests.jsonl next to the cache)."},
     )
-    prices: dict[str, float] | None = field(
+    prices: dict[str, float] | None = help_field(
+        "USD per million tokens: {'input': x, 'output': y}; enables cost accounting.",
         default=None,
-        metadata={"help": "USD per million tokens: {'input': x, 'output': y}; enables cost accounting."},
     )
-    progress: bool = field(default=True, metadata={"help": "Show a progress bar (rate, ETA) on terminals."})
-    embedded_batch_size: int = field(
-        default=16, metadata={"help": "Prompts per forward batch of the embedded model."}
-    )
-    embedded_threads: int = field(
+    progress: bool = help_field("Show a progress bar (rate, ETA) on terminals.", default=True)
+    embedded_batch_size: int = help_field("Prompts per forward batch of the embedded model.", default=16)
+    embedded_threads: int = help_field(
+        "torch threads of the embedded model; 1 is fastest on a shared or busy machine (several threads "
+        "spin against each other), raise it on an idle multi-core machine.",
         default=1,
-        metadata={"help": "torch threads of the embedded model; 1 is fastest on a shared or busy machine "
-                  "(several threads spin against each other), raise it on an idle multi-core machine."},
     )
-    embedded_dtype: str = field(
+    embedded_dtype: str = help_field(
+        "Weights of the embedded model: 'float32' or 'bfloat16' (about 2x faster at batch 16 on CPUs with "
+        "AMX/AVX512-BF16; outputs differ slightly, so the model id gets a '-bf16' suffix).",
         default="float32",
-        metadata={"help": "Weights of the embedded model: 'float32' or 'bfloat16' (about 2x faster at batch 16 on "
-                  "CPUs with AMX/AVX512-BF16; outputs differ slightly, so the model id gets a '-bf16' suffix)."},
     )
-    seed: int = field(default=0, metadata={"help": "Seed of sampling (embedded) and of retry jitter."})
-    vllm_kwargs: dict[str, Any] = field(
+    seed: int = help_field("Seed of sampling (embedded) and of retry jitter.", default=0)
+    vllm_kwargs: dict[str, Any] = help_field(
+        "Extra datatrove InferenceConfig fields for backend 'vllm' (tp, model_kwargs, ...).",
         default_factory=dict,
-        metadata={"help": "Extra datatrove InferenceConfig fields for backend 'vllm' (tp, model_kwargs, ...)."},
     )
 
     def __post_init__(self) -> None:
         def bad(name: str, problem: str, fix: str) -> ConfigError:
-            return ConfigError(problem, field=f"teacher.{name}", fix=fix)
+            return ConfigError(problem, field=name, fix=fix)
 
         if self.backend not in BACKENDS:
             raise bad("backend", f"unknown backend {self.backend!r}", f"use one of {', '.join(BACKENDS)}")
@@ -142,12 +139,12 @@ class TeacherConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None, *, source: str | None = None) -> TeacherConfig:
         """Build from a mapping (e.g. the ``teacher:`` section of a YAML file); unknown keys are errors."""
-        return from_mapping(cls, data or {}, source=source, what="teacher")
+        return build_config(cls, data or {}, source=source)
 
     @classmethod
     def from_yaml(cls, path: str | os.PathLike[str], *, section: str | None = "teacher") -> TeacherConfig:
         """Load from a YAML file: its ``teacher:`` section when present (or ``section=None``: the whole file)."""
-        return cls.from_dict(read_yaml_mapping(path, section=section), source=str(path))
+        return load_config(cls, path, section=section)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -66,6 +66,7 @@ class QualityRater(TeacherStep):
     """
 
     name = "quality rater"
+    step_id = "rate"
 
     def __init__(self, teacher: TeacherConfig | dict[str, Any] | None = None, *, template: str = RATE_TEMPLATE,
                  on_parse_error: str = "drop", task_key: str = "task_type", batch_size: int = 256,
@@ -111,6 +112,7 @@ class QualityFilter(BaseFilter):
     ``dropped_unrated`` (unless ``keep_unrated``)."""
 
     name = "quality filter"
+    step_id = "quality_filter"
 
     def __init__(self, threshold: int = HIGH_QUALITY, *, keep_unrated: bool = False, exclusion_writer: Any = None):
         super().__init__(exclusion_writer)

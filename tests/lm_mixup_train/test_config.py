@@ -41,7 +41,7 @@ def test_gpu_presets_hold_the_paper_values() -> None:
 def test_unknown_key_names_file_key_and_suggestion(tmp_path: Path) -> None:
     path = tmp_path / "c.yaml"
     path.write_text("model_name_or_path: m\ndataset: d\nlearning_rat: 1e-5\n")
-    with pytest.raises(ConfigError, match=r"c\.yaml, field 'learning_rat': unknown key — did you mean 'learning_rate'"):
+    with pytest.raises(ConfigError, match=r"c\.yaml, field 'learning_rat': unknown option — did you mean 'learning_rate'"):
         load_config(LMMixupSFTConfig, path)
 
 

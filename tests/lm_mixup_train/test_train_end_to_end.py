@@ -126,4 +126,4 @@ def test_resume_without_checkpoint_is_a_clear_error(tmp_path, tiny_model_dir, mi
 def test_bad_config_key_fails_before_training(tmp_path, kind):
     path = write_yaml(tmp_path / "c.yaml", {"model_name_or_path": "m", "dataset": "d", "num_epochs": 3})
     result = CliRunner().invoke(app, ["train", kind, "--config", str(path)])
-    assert isinstance(result.exception, ValueError) and "field 'num_epochs': unknown key" in str(result.exception)
+    assert isinstance(result.exception, ValueError) and "field 'num_epochs': unknown option" in str(result.exception)

@@ -93,7 +93,7 @@ def test_config_validation_and_yaml(tmp_path) -> None:
     path.write_text("clustering:\n  min_size: 3\n  max_size: 20\n")
     assert CapacityConfig.from_yaml(path).min_size == 3
     path.write_text("clustering:\n  min_sise: 3\n")
-    with pytest.raises(ConfigError, match="unknown clustering option.*min_sise"):
+    with pytest.raises(ConfigError, match="field 'clustering.min_sise': unknown option — did you mean 'min_size'"):
         CapacityConfig.from_yaml(path)
 
 

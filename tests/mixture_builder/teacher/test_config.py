@@ -18,14 +18,14 @@ def test_defaults_are_the_embedded_teacher(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("options, field", [
-    ({"backend": "gpt"}, "teacher.backend"),
-    ({"backend": "openai"}, "teacher.base_url"),
-    ({"max_concurrency": 0}, "teacher.max_concurrency"),
-    ({"timeout_s": 0}, "teacher.timeout_s"),
-    ({"requests_per_minute": -1}, "teacher.requests_per_minute"),
-    ({"prices": {"in": 1}}, "teacher.prices"),
-    ({"client": "curl"}, "teacher.client"),
-    ({"response_format": "xml"}, "teacher.response_format"),
+    ({"backend": "gpt"}, "field \'backend\'"),
+    ({"backend": "openai"}, "field \'base_url\'"),
+    ({"max_concurrency": 0}, "field \'max_concurrency\'"),
+    ({"timeout_s": 0}, "field \'timeout_s\'"),
+    ({"requests_per_minute": -1}, "field \'requests_per_minute\'"),
+    ({"prices": {"in": 1}}, "field \'prices\'"),
+    ({"client": "curl"}, "field \'client\'"),
+    ({"response_format": "xml"}, "field \'response_format\'"),
 ])
 def test_invalid_values_name_the_field(options, field):
     with pytest.raises(ConfigError, match=field):
@@ -39,7 +39,7 @@ def test_yaml_section_and_unknown_keys(tmp_path):
     config = TeacherConfig.from_yaml(path)
     assert (config.backend, config.model, config.prices["output"]) == ("openai", "m", 0.6)
     path.write_text("teacher:\n  backend: openai\n  base_url: http://h/v1\n  temprature: 0.2\n")
-    with pytest.raises(ConfigError, match="unknown teacher option.*temprature") as info:
+    with pytest.raises(ConfigError, match="field 'teacher.temprature': unknown option — did you mean 'temperature'") as info:
         TeacherConfig.from_yaml(path)
     assert "run.yaml" in str(info.value)
 
