@@ -2,8 +2,9 @@
 
 datatrove skips the tasks its logging dirs mark complete, so rerunning a job into the same output with other
 inputs or options would silently return the old results. Each job stores a fingerprint (a JSON-able dict of
-everything that changes its output, including the number of tasks, which decides the sharding) in
-``{work_dir}/config.json``; :func:`prepare_work_dir` compares it on every run and refuses or starts over.
+everything that changes its output, including the number of tasks, which decides the sharding) and a record of
+its inputs (:func:`mixture_builder.input_fingerprint.input_fingerprint`) in ``{work_dir}/config.json``;
+:func:`prepare_work_dir` compares both on every run and refuses or starts over.
 """
 
 from __future__ import annotations
@@ -16,6 +17,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 from mixture_builder.errors import ConfigError, InputError
+from mixture_builder.input_fingerprint import changed_inputs, local_path
+
+__all__ = ["MARKER", "VOLATILE_TEACHER_FIELDS", "changed_settings", "check_inputs_exist", "local_path",
+           "prepare_work_dir", "teacher_fingerprint"]
 
 logger = logging.getLogger(__name__)
 
@@ -34,13 +39,6 @@ def teacher_fingerprint(teacher: Mapping[str, Any] | None) -> dict[str, Any] | N
     if teacher is None:
         return None
     return {k: v for k, v in teacher.items() if k not in VOLATILE_TEACHER_FIELDS}
-
-
-def local_path(path: str) -> str:
-    """``path`` resolved to an absolute local path; URLs (``scheme://``) and Hub ids unchanged."""
-    if "://" in path:
-        return path
-    return str(Path(path).expanduser().resolve())
 
 
 def check_inputs_exist(paths: Iterable[tuple[str | None, str]], *, config_fields: bool = False) -> None:
@@ -63,45 +61,70 @@ def _changed(old: Any, new: Any, prefix: str = "") -> list[str]:
     return [] if old == new else [prefix.rstrip(".") or "settings"]
 
 
-def changed_settings(work_dir: str | Path, fingerprint: Mapping[str, Any]) -> list[str] | None:
-    """Dotted names of the settings that differ from the stored fingerprint (None: nothing stored yet)."""
-    marker = Path(work_dir) / MARKER
+def _stored(work_dir: Path) -> dict[str, Any] | None:
+    marker = work_dir / MARKER
     if not marker.is_file():
         return None
     try:
-        previous = json.loads(marker.read_text()).get("fingerprint")
-    except (json.JSONDecodeError, AttributeError):
-        previous = None
+        stored = json.loads(marker.read_text())
+    except json.JSONDecodeError:
+        stored = None
+    return stored if isinstance(stored, dict) else {}
+
+
+def changed_settings(work_dir: str | Path, fingerprint: Mapping[str, Any]) -> list[str] | None:
+    """Dotted names of the settings that differ from the stored fingerprint (None: nothing stored yet)."""
+    stored = _stored(Path(work_dir))
+    if stored is None:
+        return None
+    previous = stored.get("fingerprint")
     current = json.loads(json.dumps(fingerprint, sort_keys=True, default=str))
     if not isinstance(previous, dict):
         return ["settings (stored by an older version)"]
     return _changed(previous, current)
 
 
+def _what_changed(settings: list[str], inputs: list[str]) -> str:
+    """``other settings (changed: a, b)`` and/or ``other inputs (x: content changed; …)``."""
+    parts = []
+    if settings:
+        parts.append("other settings (changed: " + ", ".join(settings[:8]) + (", …" if len(settings) > 8 else "") + ")")
+    if inputs:
+        parts.append("other inputs (" + "; ".join(inputs[:4]) + ("; …" if len(inputs) > 4 else "") + ")")
+    return " and ".join(parts)
+
+
 def prepare_work_dir(
     work_dir: str | Path,
     fingerprint: Mapping[str, Any],
     *,
+    inputs: Mapping[str, Any] | None = None,
     on_change: Literal["refuse", "restart"] = "refuse",
     output: str | Path | None = None,
     fresh: bool = False,
 ) -> list[str]:
-    """Create ``work_dir`` and store ``fingerprint``; on a rerun with another fingerprint refuse
-    (``ConfigError`` naming ``output`` and the changed settings) or restart (delete ``work_dir``, log a
-    WARNING). ``fresh`` always starts over. Returns the changed settings ([] when resuming or new)."""
+    """Create ``work_dir`` and store ``fingerprint`` and ``inputs`` (an :func:`input_fingerprint` record); on
+    a rerun with other settings or inputs refuse (``ConfigError`` naming ``output`` and what changed, fixed by
+    rerunning with ``--fresh``) or restart (delete ``work_dir``, log one WARNING naming what changed).
+    ``fresh`` always starts over. Returns what changed ([] when resuming or new)."""
     if on_change not in ("refuse", "restart"):
         raise ValueError(f"on_change must be 'refuse' or 'restart', not {on_change!r}")
     work = Path(work_dir)
-    changed = changed_settings(work, fingerprint) or []
+    stored = _stored(work)
+    settings = changed_settings(work, fingerprint) or []
+    changed_in = [] if stored is None or inputs is None else changed_inputs(stored.get("inputs"), inputs)
     if fresh and work.exists():
         shutil.rmtree(work)
-    elif changed:
-        names = ", ".join(changed[:8]) + (", …" if len(changed) > 8 else "")
+    elif settings or changed_in:
+        what = _what_changed(settings, changed_in)
         if on_change == "refuse":
-            raise ConfigError(f"this output folder was built with other settings (changed: {names})",
-                              path=str(output or work), fix="use another --output, or delete it to start over")
-        logger.warning("%s was made with other settings (changed: %s); starting over", output or work, names)
+            raise ConfigError(f"this output folder was built from {what}", path=str(output or work),
+                              fix="rerun with --fresh (Python: fresh=True) to start over, or use another --output")
+        logger.warning("%s was made with %s; starting over", output or work, what)
         shutil.rmtree(work)
     work.mkdir(parents=True, exist_ok=True)
-    (work / MARKER).write_text(json.dumps({"fingerprint": fingerprint}, indent=2, sort_keys=True, default=str))
-    return changed
+    record: dict[str, Any] = {"fingerprint": fingerprint}
+    if inputs is not None:
+        record["inputs"] = inputs
+    (work / MARKER).write_text(json.dumps(record, indent=2, sort_keys=True, default=str))
+    return settings + changed_in

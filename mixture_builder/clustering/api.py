@@ -85,14 +85,19 @@ DOCUMENTS_FORMAT = "documents"
 """``input_format`` of folders written by these stages (datatrove JSONL: ``text``, ``id``, ``metadata``)."""
 
 
-def _prepare(input_path: str, output_dir: str | Path, job: str, options: dict[str, Any]) -> Path:
+def _prepare(input_path: str, output_dir: str | Path, job: str, options: dict[str, Any], *,
+             input_hash: str = "auto", fresh: bool = False) -> Path:
     """Check the input exists, then guard ``{output_dir}/.lm-mixup/{job}`` against a rerun with other settings
-    (refused, as for ``lm-mixup build``: datatrove would skip the finished tasks and keep stale results)."""
+    or an edited input (refused unless ``fresh``, as for ``lm-mixup build``: datatrove would skip the finished
+    tasks and keep stale results)."""
+    from mixture_builder.input_fingerprint import input_fingerprint
     from mixture_builder.work_dir import check_inputs_exist, local_path, prepare_work_dir
 
     check_inputs_exist([(None, str(input_path))])
     work = Path(output_dir) / ".lm-mixup" / job
-    prepare_work_dir(work, {"input": local_path(str(input_path)), **options}, on_change="refuse", output=output_dir)
+    inputs = input_fingerprint([str(input_path)], content_hash=input_hash, exclude=[output_dir])
+    prepare_work_dir(work, {"input": local_path(str(input_path)), **options}, inputs=inputs, on_change="refuse",
+                     output=output_dir, fresh=fresh)
     return work
 
 
@@ -126,11 +131,15 @@ def run_dedup(
     exact: bool = True,
     near: bool = True,
     minhash_config: Any = None,
+    input_hash: str = "auto",
+    fresh: bool = False,
 ) -> Path:
     """Exact + near dedup of the records under ``input_path``: kept records to ``{output_dir}/kept``, removed
     ones (with ``duplicate_of``) to ``{output_dir}/removed_{exact,near}``; work files and logs under
-    ``{output_dir}/.lm-mixup/dedup``. Rerunning with the same settings resumes; with other ones (input, format,
-    options, ``tasks``) it raises ``ConfigError``. Returns the folder of kept records."""
+    ``{output_dir}/.lm-mixup/dedup``. Rerunning with the same settings and input files resumes; with other ones
+    (input path or content, format, options, ``tasks``) it raises ``ConfigError`` unless ``fresh`` starts over.
+    ``input_hash``: see :data:`mixture_builder.input_fingerprint.CONTENT_HASH_HELP`. Returns the folder of kept
+    records."""
     from datatrove.pipeline.writers import JsonlWriter
 
     from mixture_builder.clustering.pipelines import dedup_plan, local_executor_factory
@@ -138,7 +147,7 @@ def run_dedup(
     out = Path(output_dir)
     work = _prepare(input_path, out, "dedup", {
         "format": input_format, "on_error": on_error, "tasks": tasks, "exact": exact, "near": near,
-        "minhash_config": _settings(minhash_config)})
+        "minhash_config": _settings(minhash_config)}, input_hash=input_hash, fresh=fresh)
     reader = _reader_factory(input_path, input_format, on_error)
     make = local_executor_factory(work, workers)
     plan = dedup_plan(reader, work, tasks=tasks, exact=exact, near=near, minhash_config=minhash_config,
@@ -164,11 +173,14 @@ def run_clusters(
     tasks: int = 1,
     cluster_tasks: int = 1,
     workers: int = -1,
+    input_hash: str = "auto",
+    fresh: bool = False,
 ) -> Path:
     """Embed → cluster [→ long-tail] the records under ``input_path``; annotated records to
     ``{output_dir}/records``, the clusters file(s) under ``{output_dir}/.lm-mixup/clusters/clusters``.
-    Rerunning with the same settings resumes; with other ones (input, format, options, ``tasks``,
-    ``cluster_tasks``) it raises ``ConfigError``. Returns the folder of annotated records."""
+    Rerunning with the same settings and input files resumes; with other ones (input path or content, format,
+    options, ``tasks``, ``cluster_tasks``) it raises ``ConfigError`` unless ``fresh`` starts over.
+    ``input_hash`` as for :func:`run_dedup`. Returns the folder of annotated records."""
     from datatrove.pipeline.writers import JsonlWriter
 
     from mixture_builder.clustering.pipelines import cluster_plan, local_executor_factory
@@ -177,7 +189,8 @@ def run_clusters(
     work = _prepare(input_path, out, "clusters", {
         "format": input_format, "on_error": on_error, "config": _settings(config or CapacityConfig()),
         "group_by": group_by, "model_name": model_name, "text_fields": list(text_fields) if text_fields else None,
-        "long_tail_k": long_tail_k, "tasks": tasks, "cluster_tasks": cluster_tasks})
+        "long_tail_k": long_tail_k, "tasks": tasks, "cluster_tasks": cluster_tasks},
+        input_hash=input_hash, fresh=fresh)
     reader = _reader_factory(input_path, input_format, on_error)
     make = local_executor_factory(work, workers)
     plan = cluster_plan(reader, work, tasks=tasks, cluster_tasks=cluster_tasks, model_name=model_name,

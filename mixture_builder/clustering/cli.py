@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import typer
 
+from mixture_builder.input_fingerprint import CONTENT_HASH_HELP
+
+_FRESH_HELP = "Start over in an output folder made with other settings or inputs."
 
 def register(app: typer.Typer) -> None:
     """Add this package's subcommands to ``app``."""
@@ -21,12 +24,14 @@ def dedup(
     workers: int = typer.Option(-1, help="Processes running tasks at once (-1: up to 2)."),
     exact: bool = typer.Option(True, help="Remove exact duplicates (normalised instruction+input+output)."),
     near: bool = typer.Option(True, help="Remove MinHash near-duplicates (datatrove; ignores digits)."),
+    input_hash: str = typer.Option("auto", "--input-hash", help=CONTENT_HASH_HELP),
+    fresh: bool = typer.Option(False, "--fresh", help=_FRESH_HELP),
 ) -> None:
     """Remove exact and near duplicates; each removed record names the record it duplicates (duplicate_of)."""
     from mixture_builder.clustering.api import run_dedup
 
     kept = run_dedup(path, output, input_format=format, on_error=on_error, tasks=tasks, workers=workers,
-                     exact=exact, near=near)
+                     exact=exact, near=near, input_hash=input_hash, fresh=fresh)
     typer.echo(f"kept records: {kept}")
 
 
@@ -46,6 +51,8 @@ def cluster(
     tasks: int = typer.Option(1, help="Parallel embedding tasks."),
     cluster_tasks: int = typer.Option(1, help="Parallel clustering tasks (groups are spread over them)."),
     workers: int = typer.Option(-1, help="Processes running tasks at once (-1: up to 2)."),
+    input_hash: str = typer.Option("auto", "--input-hash", help=CONTENT_HASH_HELP),
+    fresh: bool = typer.Option(False, "--fresh", help=_FRESH_HELP),
 ) -> None:
     """Embed, cluster into groups of min..max similar records per source, and score long-tail diversity."""
     from mixture_builder.clustering.api import run_clusters
@@ -56,6 +63,6 @@ def cluster(
         path, output, input_format=format, on_error=on_error, config=cfg, group_by=group_by or None,
         model_name=model, text_fields=[f.strip() for f in fields.split(",")] if fields else None,
         batch_size=batch_size, long_tail_k=long_tail_k or None, tasks=tasks, cluster_tasks=cluster_tasks,
-        workers=workers,
+        workers=workers, input_hash=input_hash, fresh=fresh,
     )
     typer.echo(f"clustered records: {records}")

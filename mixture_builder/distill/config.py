@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 from mixture_builder.clustering.capacity import CapacityConfig
 from mixture_builder.config_io import build_config, help_field, load_config
 from mixture_builder.errors import ConfigError
+from mixture_builder.input_fingerprint import CONTENT_HASH_CHOICES, CONTENT_HASH_HELP
 from mixture_builder.teacher.config import TeacherConfig
 
 ON_ERROR = ("raise", "skip")
@@ -240,8 +241,11 @@ class DistillConfig:
     pretty_name: str = help_field("Dataset name on the card.", default="LM-Mixup distilled instruction data")
     tasks: int = help_field("datatrove tasks per record-wise stage.", default=1)
     workers: int = help_field("datatrove workers run at once (-1: all tasks).", default=1)
+    input_hash: str = help_field(CONTENT_HASH_HELP, default="auto")
 
     def __post_init__(self) -> None:
+        if self.input_hash not in CONTENT_HASH_CHOICES:
+            raise _bad("input_hash", f"unknown value {self.input_hash!r}", f"use one of {', '.join(CONTENT_HASH_CHOICES)}")
         if self.on_error not in ON_ERROR:
             raise _bad("on_error", f"unknown value {self.on_error!r}", "use 'raise' or 'skip'")
         if not self.pools:

@@ -13,8 +13,9 @@
 
 Intermediates (JSONL) and per-stage logs live under ``{output}/.lm-mixup/``. ``LocalPipelineExecutor`` skips
 tasks that completed, and a task that is rerun rewrites its own output file, so a killed run resumes without
-duplicates; the LLM response cache makes the rerun cheap. A run whose settings changed (see
-``config_fingerprint``) starts the stages over and logs one WARNING naming the changed settings.
+duplicates; the LLM response cache makes the rerun cheap. A run whose settings (see ``config_fingerprint``) or
+input files (``input_paths``: content, size, mtime; Hub commits) changed starts the stages over and logs one
+WARNING naming what changed; the cache answers the requests of unchanged records.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ def config_fingerprint(config: DistillConfig) -> dict[str, Any]:
     from mixture_builder.work_dir import local_path, teacher_fingerprint
 
     data = config.to_dict()
-    for key in ("output", "push_to", "private", "report", "workers"):
+    for key in ("output", "push_to", "private", "report", "workers", "input_hash"):
         data.pop(key, None)
     data["scoring"]["rater"] = teacher_fingerprint(data["scoring"].get("rater"))
     data["distiller"]["teacher"] = teacher_fingerprint(data["distiller"].get("teacher"))
@@ -61,12 +62,24 @@ def config_fingerprint(config: DistillConfig) -> dict[str, Any]:
     return data
 
 
+def input_paths(config: DistillConfig) -> dict[str, str]:
+    """The run's input files and folders by config field: pools, decontamination test sets, scores file."""
+    paths = {f"pools[{i}].path": pool.path for i, pool in enumerate(config.pools)}
+    paths |= {f"decontamination.test_sets[{i}]": p for i, p in enumerate(config.decontamination.test_sets)}
+    if config.scoring.scores_file:
+        paths["scoring.scores_file"] = config.scoring.scores_file
+    return paths
+
+
 def prepare_work_dir(config: DistillConfig, *, fresh: bool = False) -> None:
-    """Create ``.lm-mixup/``; start over (with a WARNING naming what changed) when the settings changed since
-    the last run, or when ``fresh``."""
+    """Create ``.lm-mixup/``; start over (with a WARNING naming what changed) when the settings or the input
+    files changed since the last run, or when ``fresh``."""
+    from mixture_builder.input_fingerprint import input_fingerprint
     from mixture_builder.work_dir import prepare_work_dir as prepare
 
-    prepare(config.work_dir, config_fingerprint(config), on_change="restart", output=config.output, fresh=fresh)
+    inputs = input_fingerprint(input_paths(config), content_hash=config.input_hash, exclude=[config.output])
+    prepare(config.work_dir, config_fingerprint(config), inputs=inputs, on_change="restart",
+            output=config.output, fresh=fresh)
 
 
 def _writer(folder: Path, *, compression: str | None = "gzip"):
@@ -193,11 +206,7 @@ def check_inputs(config: DistillConfig) -> None:
     """Fail before any work when a local input path is missing (URLs are left to the readers)."""
     from mixture_builder.work_dir import check_inputs_exist
 
-    paths = [(f"pools[{i}].path", pool.path) for i, pool in enumerate(config.pools)]
-    paths += [(f"decontamination.test_sets[{i}]", p) for i, p in enumerate(config.decontamination.test_sets)]
-    if config.scoring.scores_file:
-        paths.append(("scoring.scores_file", config.scoring.scores_file))
-    check_inputs_exist(paths, config_fields=True)
+    check_inputs_exist(input_paths(config).items(), config_fields=True)
 
 
 def run_distill(config: DistillConfig, *, use_cache: bool = True, fresh: bool = False) -> dict[str, Any]:

@@ -16,6 +16,9 @@ def build(
     push: Annotated[str | None, typer.Option("--push", help="Publish the result to this Hub dataset repo.")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan (calls, tokens, cost) and stop.")] = False,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not read or write the teacher's cache.")] = False,
+    fresh: Annotated[
+        bool, typer.Option("--fresh", help="Start over in an output folder built with other settings or inputs.")
+    ] = False,
     limit: Annotated[
         int | None, typer.Option("--limit", help="Read at most this many documents per source and task.")
     ] = None,
@@ -27,7 +30,7 @@ def build(
     if dry_run:
         print_plan(cfg)
         return
-    print_result(run_build(cfg))
+    print_result(run_build(cfg, fresh=fresh))
 
 
 def register(app: typer.Typer) -> None:

@@ -23,6 +23,7 @@ from mixture_builder.generate.sections import (
     SourceConfig,
     demo_corpus_path,
 )
+from mixture_builder.input_fingerprint import CONTENT_HASH_CHOICES, CONTENT_HASH_HELP
 from mixture_builder.mixture_format import TASKS
 from mixture_builder.teacher.config import TeacherConfig
 
@@ -147,6 +148,7 @@ class BuildConfig:
     )
     private: bool = help_field("Create the Hub repo private.", default=False)
     dataset_name: str = help_field("Pretty name of the dataset in its card.", default="MIXTURE")
+    input_hash: str = help_field(CONTENT_HASH_HELP, default="auto")
 
     def __post_init__(self) -> None:
         def bad(name: str, problem: str, fix: str) -> ConfigError:
@@ -154,6 +156,9 @@ class BuildConfig:
 
         if self.on_error not in ("raise", "skip"):
             raise bad("on_error", f"unknown value {self.on_error!r}", "use 'raise' or 'skip'")
+        if self.input_hash not in CONTENT_HASH_CHOICES:
+            raise bad("input_hash", f"unknown value {self.input_hash!r}",
+                      f"use one of {', '.join(CONTENT_HASH_CHOICES)}")
         if not self.sources:
             raise bad("sources", "no sources", "list at least one source folder or file")
         unknown = [task for task in self.tasks if task not in TASKS]

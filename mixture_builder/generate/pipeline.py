@@ -11,7 +11,8 @@ Stages (each a datatrove pipeline with its own logging dir under ``{output}/.lm-
 4. ``push`` (one task, only with ``push_to``): upload the folder to the Hub.
 
 A rerun with the same output resumes: datatrove skips the tasks its logging dirs mark complete, writers
-overwrite a killed task's files, and the teacher's cache answers the requests already made.
+overwrite a killed task's files, and the teacher's cache answers the requests already made. A rerun with other
+settings or edited sources is refused (naming what changed) unless ``fresh=True`` (``--fresh``) starts over.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ STAGES: tuple[str, ...] = ("samples", "assemble", "publish", "push")
 
 # Options that do not change what the build produces (a rerun may change them freely). Of the executor only
 # ``tasks`` counts: it decides how datatrove shards the input, and completion is recorded per task rank.
-_VOLATILE = {"output", "push_to", "private", "executor", "dataset_name"}
+_VOLATILE = {"output", "push_to", "private", "executor", "dataset_name", "input_hash"}
 
 
 @dataclass
@@ -63,11 +64,16 @@ def config_fingerprint(config: BuildConfig) -> dict[str, Any]:
     return data
 
 
-def check_work_dir(config: BuildConfig) -> None:
-    """Refuse to resume an output folder that was started with other settings (see :mod:`mixture_builder.work_dir`)."""
+def check_work_dir(config: BuildConfig, *, fresh: bool = False) -> None:
+    """Refuse to resume an output folder that was started with other settings or from other source files (see
+    :mod:`mixture_builder.work_dir`); ``fresh`` starts over."""
+    from mixture_builder.input_fingerprint import input_fingerprint
     from mixture_builder.work_dir import prepare_work_dir
 
-    prepare_work_dir(config.work_dir, config_fingerprint(config), on_change="refuse", output=config.output_dir)
+    sources = {f"sources[{i}].path": source.resolved_path for i, source in enumerate(config.sources)}
+    inputs = input_fingerprint(sources, content_hash=config.input_hash, exclude=[config.output_dir])
+    prepare_work_dir(config.work_dir, config_fingerprint(config), inputs=inputs, on_change="refuse",
+                     output=config.output_dir, fresh=fresh)
 
 
 def stage_dirs(config: BuildConfig) -> dict[str, Path]:
@@ -180,13 +186,14 @@ def _executor(config: BuildConfig, name: str, pipeline: list[Any], tasks: int, l
                                cpus_per_task=ex.cpus_per_task, mem_per_cpu_gb=ex.mem_per_cpu_gb, depends=depends)
 
 
-def build_mixture(config: BuildConfig) -> BuildResult:
+def build_mixture(config: BuildConfig, *, fresh: bool = False) -> BuildResult:
     """Run (or resume) the whole build; returns the output folder and its ``stats.json`` content.
 
+    ``fresh`` deletes the work folder first (the teacher's cache still answers the requests already made).
     With the Slurm executor this submits the jobs and returns at once (``stats`` stays empty).
     """
     start = time.monotonic()
-    check_work_dir(config)
+    check_work_dir(config, fresh=fresh)
     executors = make_executors(config)
     last = list(executors.values())[-1]
     last.run()  # runs (or submits) its dependencies first

@@ -129,12 +129,12 @@ def print_plan(config: BuildConfig) -> Plan:
     return plan
 
 
-def run_build(config: BuildConfig) -> BuildResult:
-    """Run the build with progress messages on stderr."""
+def run_build(config: BuildConfig, *, fresh: bool = False) -> BuildResult:
+    """Run the build with progress messages on stderr (``fresh``: start the work folder over)."""
     import logging
 
     logging.getLogger("mixture_builder").setLevel(logging.INFO)
-    return build_mixture(config)
+    return build_mixture(config, fresh=fresh)
 
 
 def print_result(result: BuildResult) -> None:
