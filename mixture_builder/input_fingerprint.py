@@ -162,7 +162,8 @@ def changed_inputs(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> lis
         elif record.get("kind") in ("file", "folder"):
             files = _changed_files(before.get("files", {}), record["files"])
             if files:
-                out.append(f"{label}: " + ", ".join(files[:3]) + (f" (+{len(files) - 3} more)" if len(files) > 3 else ""))
+                more = f" (+{len(files) - 3} more)" if len(files) > 3 else ""
+                out.append(f"{label}: " + ", ".join(files[:3]) + more)
     out += [f"{name}: no longer an input" for name in old if name not in new]
     return out
 

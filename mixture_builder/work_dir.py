@@ -85,12 +85,13 @@ def changed_settings(work_dir: str | Path, fingerprint: Mapping[str, Any]) -> li
 
 
 def _what_changed(settings: list[str], inputs: list[str]) -> str:
-    """``other settings (changed: a, b)`` and/or ``other inputs (x: content changed; …)``."""
+    """``with other settings (changed: a, b)`` and/or ``from other inputs (x: content changed; …)``."""
     parts = []
     if settings:
-        parts.append("other settings (changed: " + ", ".join(settings[:8]) + (", …" if len(settings) > 8 else "") + ")")
+        names = ", ".join(settings[:8]) + (", …" if len(settings) > 8 else "")
+        parts.append(f"with other settings (changed: {names})")
     if inputs:
-        parts.append("other inputs (" + "; ".join(inputs[:4]) + ("; …" if len(inputs) > 4 else "") + ")")
+        parts.append("from other inputs (" + "; ".join(inputs[:4]) + ("; …" if len(inputs) > 4 else "") + ")")
     return " and ".join(parts)
 
 
@@ -118,9 +119,9 @@ def prepare_work_dir(
     elif settings or changed_in:
         what = _what_changed(settings, changed_in)
         if on_change == "refuse":
-            raise ConfigError(f"this output folder was built from {what}", path=str(output or work),
+            raise ConfigError(f"this output folder was built {what}", path=str(output or work),
                               fix="rerun with --fresh (Python: fresh=True) to start over, or use another --output")
-        logger.warning("%s was made with %s; starting over", output or work, what)
+        logger.warning("%s was made %s; starting over", output or work, what)
         shutil.rmtree(work)
     work.mkdir(parents=True, exist_ok=True)
     record: dict[str, Any] = {"fingerprint": fingerprint}

@@ -95,7 +95,7 @@ def test_work_dir_refuses_in_one_line_naming_the_input_or_restarts_with_one_warn
         changed = prepare_work_dir(work, settings, inputs=inputs, on_change="restart", output="out")
     assert changed == [f"pools[0].path {pool}: content changed"] and not (work / "done").exists()
     assert [r.getMessage() for r in caplog.records] == [
-        f"out was made with other inputs (pools[0].path {pool}: content changed); starting over"]
+        f"out was made from other inputs (pools[0].path {pool}: content changed); starting over"]
     assert json.loads((work / "config.json").read_text())["inputs"] == json.loads(json.dumps(inputs))
     assert prepare_work_dir(work, settings, inputs=inputs, fresh=True) == []
 

@@ -78,7 +78,7 @@ def test_edited_pool_restarts_with_one_warning_and_the_cache_answers_unchanged_r
         resent = _bodies(server.requests[len(sent_first):])
 
     assert [r.getMessage() for r in caplog.records] == [
-        f"{config.output} was made with other inputs (pools[0].path {pool}: content changed); starting over"]
+        f"{config.output} was made from other inputs (pools[0].path {pool}: content changed); starting over"]
     outputs = [r["output"] for r in load_train(config.output)]
     assert edited in outputs and len(outputs) == second["output"]["rows"]
     # only requests the first run never made went to the endpoint: the edited record's rating (and the clusters
