@@ -68,9 +68,10 @@ def check_work_dir(config: BuildConfig, *, fresh: bool = False) -> None:
     """Refuse to resume an output folder that was started with other settings or from other source files (see
     :mod:`mixture_builder.work_dir`); ``fresh`` starts over."""
     from mixture_builder.input_fingerprint import input_fingerprint
-    from mixture_builder.work_dir import prepare_work_dir
+    from mixture_builder.work_dir import check_inputs_exist, prepare_work_dir
 
     sources = {f"sources[{i}].path": source.resolved_path for i, source in enumerate(config.sources)}
+    check_inputs_exist(((name, str(path)) for name, path in sources.items()), config_fields=True)
     inputs = input_fingerprint(sources, content_hash=config.input_hash, exclude=[config.output_dir])
     prepare_work_dir(config.work_dir, config_fingerprint(config), inputs=inputs, on_change="refuse",
                      output=config.output_dir, fresh=fresh)
