@@ -29,10 +29,10 @@ CONTENT_HASH_HELP = (
 )
 
 AUTO_HASH_MAX_BYTES = 4 * 2**30
-"""``content_hash="auto"`` hashes when all local input files together are at most this size. xxh3 streams at
-about 2.3 GB/s from the page cache (``benchmarks/input_fingerprint.py`` on the shared raw data), so 4 GiB cost
-about 2 s warm, well under a minute from a 100 MB/s network disk — noise next to the teacher requests of such a
-pool. Larger inputs are compared by size and modification time, which every editor, copy and download
+"""``content_hash="auto"`` hashes when all local input files together are at most this size. xxh3 streamed the
+shared raw data (48 MB, page cache) at 0.5–2.3 GB/s on two busy shared cores (``benchmarks/input_fingerprint.py``),
+so 4 GiB cost 2–9 s warm and under a minute from a 100 MB/s network disk — noise next to the teacher requests of
+such a pool. Larger inputs are compared by size and modification time, which every editor, copy and download
 changes; only tools that restore timestamps (``cp -p``, ``rsync -t``, ``tar``) of a same-size edit slip by,
 and ``"always"`` covers them."""
 
