@@ -81,12 +81,14 @@ def run_select(config: SelectConfig, *, use_cache: bool = True, fresh: bool = Fa
     rows = [original_row(doc) for doc in docs]
     existing = {doc.id: value for doc in docs
                 if (value := existing_value(doc, work.scoring.score_column)) is not None}
+    ranked = rows  # ds2's rows carry the long-tail score; the others keep long_tail empty, whatever runs with them
     if "ds2" in selection.methods:
-        add_long_tail(rows, k=work.merge.long_tail_k, model_name=work.clustering.embedding_model)
+        ranked = [dict(row) for row in rows]
+        add_long_tail(ranked, k=work.merge.long_tail_k, model_name=work.clustering.embedding_model)
     summary: dict[str, Any] = {"output": selection.output, "input_records": stages["read"]["in"],
                                "pool": len(rows), "teacher_usage": {"score": usage}, "methods": {}}
     for method in selection.methods:
-        chosen = select_rows(method, rows, selection, existing)
+        chosen = select_rows(method, ranked if method == "ds2" else rows, selection, existing)
         folder = write_method(config, method, chosen, rows, stages, usage)
         summary["methods"][method] = {"rows": len(chosen), "path": str(folder)}
     return summary
