@@ -92,3 +92,22 @@ def test_cli_dry_run_prints_the_resolved_selection(capsys, tmp_path: Path):
     assert selection == {"methods": ["random", "top-k"], "size": None, "fraction": 0.5, "seed": 7,
                          "output": str(tmp_path / "out")}
     assert not (tmp_path / "out").exists()
+
+
+CONFIGS = Path(__file__).resolve().parents[3] / "configs"
+
+
+@pytest.mark.parametrize("name", ["select_existing_scores.yaml", "select_openai.yaml"])
+def test_shipped_select_configs_load(name):
+    config = SelectConfig.from_yaml(CONFIGS / name)
+    assert config.selection.methods == list(METHODS) and config.selection.size
+
+
+def test_select_openai_prepares_the_pool_exactly_as_distill_openai():
+    """Same pool sections, so a select run after that distill run finds every rating in the cache."""
+    from mixture_builder.distill.config import DistillConfig
+    from mixture_builder.select.run import pool_fingerprint
+
+    select = SelectConfig.from_yaml(CONFIGS / "select_openai.yaml").work_config
+    distill = DistillConfig.from_yaml(CONFIGS / "distill_openai.yaml")
+    assert pool_fingerprint(select) == pool_fingerprint(distill)

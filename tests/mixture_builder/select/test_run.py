@@ -43,7 +43,6 @@ def car(raw_dir: Path, tmp_path_factory: pytest.TempPathFactory):
         config = SelectConfig.from_dict(data)
         summary = run_select(config)
         yield config, summary, data, server
-        assert not server.requests
 
 
 def _rows(config: SelectConfig, method: str) -> list[dict]:
@@ -122,6 +121,7 @@ def test_a_rerun_is_deterministic_and_resumes_the_pool(car, tmp_path: Path):
     assert [p.stat().st_mtime_ns for p in scored] == mtimes  # selection settings do not redo the pool stages
     assert result["rows"] == round(0.2 * summary["pool"])
     assert {r["id"] for r in _rows(other_seed, "random")} != first  # rewritten in place with the new seed
+    assert not server.requests  # existing scores only: the rater never called the endpoint
 
 
 def test_select_after_distill_sends_no_rating_request(raw_dir: Path, tmp_path: Path):
@@ -142,3 +142,16 @@ def test_select_after_distill_sends_no_rating_request(raw_dir: Path, tmp_path: P
     full = {r["id"]: r["quality"] for r in _rows(config, "full")}
     assert full == distill_scored  # the same deduplicated, scored pool as distill's
     assert len(_rows(config, "random")) == 10
+
+
+def test_a_pool_without_scores_is_one_line_error_naming_the_counts(tmp_path: Path):
+    pool = tmp_path / "pool.jsonl"
+    pool.write_text("".join(json.dumps({"instruction": f"Say {w}.", "input": "", "output": w}) + "\n"
+                            for w in ("alpha", "beta", "gamma")))
+    config = SelectConfig.from_dict({"pools": [{"path": str(pool)}], "scoring": {"rate_missing": False},
+                                     "selection": {"methods": ["full"], "output": str(tmp_path / "out")}})
+    with pytest.raises(ValueError) as info:
+        run_select(config)
+    text = str(info.value)
+    assert "\n" not in text and "no deduplicated, scored records" in text and '"score": 0' in text
+    assert not (tmp_path / "out" / "full").exists()
