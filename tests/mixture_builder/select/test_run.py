@@ -155,3 +155,20 @@ def test_a_pool_without_scores_is_one_line_error_naming_the_counts(tmp_path: Pat
     text = str(info.value)
     assert "\n" not in text and "no deduplicated, scored records" in text and '"score": 0' in text
     assert not (tmp_path / "out" / "full").exists()
+
+
+def test_cli_writes_baselines_that_load(raw_dir: Path, tmp_path: Path, capsys):
+    from mixture_builder.cli import main
+
+    config_file = tmp_path / "select.yaml"
+    config_file.write_text(f"pools: [{{path: {raw_dir / CAR}, limit: 30}}]\n"
+                           "scoring: {score_column: score, rate_missing: false}\n")
+    out = tmp_path / "baselines"
+    with pytest.raises(SystemExit) as info:
+        main(["select", "-c", str(config_file), "-m", "random,top-k", "-m", "full", "-n", "5", "-o", str(out)])
+    assert info.value.code == 0
+    printed = capsys.readouterr().out
+    assert "pool: 30 deduplicated, scored records of 30 read (rating requests: 0" in printed
+    for method, rows in (("random", 5), ("top-k", 5), ("full", 30)):
+        assert f"{method}: {rows} rows → {out / method}" in printed
+        assert len(load_train(out / method)) == rows
