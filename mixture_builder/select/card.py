@@ -38,13 +38,13 @@ def selection_section(method: str, stats: dict[str, Any]) -> str:
 def write_select_card(config: SelectConfig, method: str, folder: Path, stats: dict[str, Any]) -> Path:
     """Write ``folder/README.md``; ``stats.json`` keeps the card's inputs so ``lm-mixup card`` renders it again."""
     templates: dict[str, str] = {}
-    if config.pool.scoring.rate_missing:
+    if config.scoring.rate_missing:
         from mixture_builder.teacher.rater import RATE_TEMPLATE
         from mixture_builder.teacher.templates import load_template
 
         templates["rate_quality"] = load_template(RATE_TEMPLATE).version
     sources = [{"name": p.source or Path(p.path).name, "license": p.license, "path": p.path}
-               for p in config.pool.pools]
+               for p in config.pools]
     info = DatasetCardInfo(
         pretty_name=f"{method} selection baseline of {', '.join(s['name'] for s in sources)}",
         kind="selected",

@@ -52,8 +52,9 @@ def select(
         selection["seed"] = seed
     if output:
         selection["output"] = output
-    cfg = SelectConfig.from_dict({**data, "selection": selection}, source=source,
-                                 base=config.parent if config else None)
+    cfg = SelectConfig.from_dict({**data, "selection": selection}, source=source)
+    if config:
+        cfg.resolve_paths(config.parent)
     if dry_run:
         typer.echo(json.dumps(cfg.to_dict(), indent=2, default=str))
         return

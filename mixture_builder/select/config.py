@@ -1,9 +1,10 @@
 """``SelectConfig``: a distill config plus a ``selection:`` section (``lm-mixup select --config FILE``).
 
-A ``distill`` YAML file works unchanged: select reads its ``pools``, ``on_error``, ``dedup``, ``scoring``
-(existing scores and the rater), ``decontamination``, ``tasks``/``workers``, ``clustering.embedding_model`` and
-``merge.long_tail_k`` (the long-tail score of ``ds2``), and ignores the rest (distiller, merge sizes, output,
-push target). Its own settings live under ``selection:``::
+``SelectConfig`` subclasses ``DistillConfig``, so a ``distill`` YAML file works unchanged and loads through the
+project's one loader (``config_io``). Select uses its ``pools``, ``on_error``, ``dedup``, ``scoring`` (existing
+scores and the rater), ``decontamination``, ``tasks``/``workers``, ``clustering.embedding_model`` and
+``merge.long_tail_k`` (the long-tail score of ``ds2``), and ignores the rest (distiller, merge sizes, ``output``,
+``push_to``, ``report``). Its own settings live under ``selection:``::
 
     selection: {methods: [random, top-k, ds2, full], size: 1000, seed: 42, output: baselines}
 """
@@ -12,12 +13,9 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import os
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
-from mixture_builder.config_io import from_mapping, help_field, read_yaml_mapping
+from mixture_builder.config_io import help_field
 from mixture_builder.distill.config import DistillConfig
 from mixture_builder.errors import ConfigError
 
@@ -30,7 +28,7 @@ SIZED = ("random", "top-k", "ds2")
 
 
 def _bad(name: str, problem: str, fix: str) -> ConfigError:
-    return ConfigError(problem, field=f"selection.{name}", fix=fix)
+    return ConfigError(problem, field=name, fix=fix)  # the loader prefixes "selection."
 
 
 @dataclass
@@ -90,36 +88,16 @@ def check_method(method: str) -> str:
 
 
 @dataclass
-class SelectConfig:
-    """A whole `lm-mixup select` run: the pool's preparation (a ``DistillConfig``) and the selection."""
+class SelectConfig(DistillConfig):
+    """A whole `lm-mixup select` run: a distill config (the pool's preparation) plus the selection."""
 
-    pool: DistillConfig = help_field(
-        "Pools, dedup, scoring, decontamination (the distill config's sections).", default_factory=DistillConfig
+    selection: SelectionConfig = help_field(
+        "Baselines, sizes, seed and output folder (default: only `full`, the one baseline without a size).",
+        default_factory=lambda: SelectionConfig(methods=["full"]),
     )
-    selection: SelectionConfig = help_field("Baselines and sizes.", default_factory=SelectionConfig)
 
     @property
     def work_config(self) -> DistillConfig:
-        """The pool config writing into this run's output (``{selection.output}/.lm-mixup/``)."""
-        return dataclasses.replace(self.pool, output=self.selection.output, push_to=None, report=False)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any] | None, *, source: str | None = None,
-                  base: str | os.PathLike[str] | None = None) -> SelectConfig:
-        """Build from a distill config mapping with an optional ``selection`` section; relative paths resolve
-        against ``base`` (a config file's folder)."""
-        rest = dict(data or {})
-        selection = from_mapping(SelectionConfig, rest.pop("selection", None) or {}, source=source,
-                                 prefix="selection")
-        pool = DistillConfig.from_dict(rest, source=source)
-        if base is not None:
-            pool.resolve_paths(base)
-        return cls(pool=pool, selection=selection)
-
-    @classmethod
-    def from_yaml(cls, path: str | os.PathLike[str]) -> SelectConfig:
-        """Load a YAML file (a distill config, plus ``selection:``)."""
-        return cls.from_dict(read_yaml_mapping(path), source=str(path), base=Path(path).parent)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {**self.pool.to_dict(), "selection": dataclasses.asdict(self.selection)}
+        """The pool's preparation writing into this run's output (``{selection.output}/.lm-mixup/``)."""
+        data = {f.name: getattr(self, f.name) for f in dataclasses.fields(DistillConfig)}
+        return DistillConfig(**{**data, "output": self.selection.output, "push_to": None, "report": False})

@@ -14,28 +14,33 @@ from mixture_builder.select import METHODS, SelectConfig, SelectionConfig
 
 
 @pytest.mark.parametrize(("kwargs", "where", "message"), [
-    ({"methods": ["rnd"], "size": 5}, "selection.methods", "did you mean 'random'"),
-    ({"methods": ["top_k"], "size": 5}, "selection.methods", "did you mean 'top-k'"),
-    ({"methods": [], "size": 5}, "selection.methods", "no methods"),
-    ({"methods": ["random", "random"], "size": 5}, "selection.methods", "listed twice"),
-    ({"size": 0}, "selection.size", "positive integer"),
-    ({"size": -3}, "selection.size", "positive integer"),
-    ({"size": 2.5}, "selection.size", "positive integer"),
-    ({"fraction": 0}, "selection.fraction", "(0, 1]"),
-    ({"fraction": 1.5}, "selection.fraction", "(0, 1]"),
-    ({"size": 10, "fraction": 0.1}, "selection.size", "both size and fraction"),
-    ({"methods": ["random", "full"]}, "selection.size", "random need a size"),
+    ({"methods": ["rnd"], "size": 5}, "methods", "did you mean 'random'"),
+    ({"methods": ["top_k"], "size": 5}, "methods", "did you mean 'top-k'"),
+    ({"methods": [], "size": 5}, "methods", "no methods"),
+    ({"methods": ["random", "random"], "size": 5}, "methods", "listed twice"),
+    ({"size": 0}, "size", "positive integer"),
+    ({"size": -3}, "size", "positive integer"),
+    ({"size": 2.5}, "size", "positive integer"),
+    ({"fraction": 0}, "fraction", "(0, 1]"),
+    ({"fraction": 1.5}, "fraction", "(0, 1]"),
+    ({"size": 10, "fraction": 0.1}, "size", "both size and fraction"),
+    ({"methods": ["random", "full"]}, "size", "random need a size"),
 ])
 def test_bad_selection_is_one_line_config_error(kwargs, where, message):
     with pytest.raises(ConfigError) as info:
         SelectionConfig(**kwargs)
     text = str(info.value)
-    assert "\n" not in text and where in text and message in text
+    assert "\n" not in text and f"field '{where}'" in text and message in text
+    with pytest.raises(ConfigError, match=rf"select\.yaml, field 'selection\.{where}'"):  # the loader adds the path
+        SelectConfig.from_dict({"selection": kwargs}, source="select.yaml")
 
 
-def test_full_alone_needs_no_size_and_a_string_method_is_a_list():
+def test_full_alone_needs_no_size_and_a_string_method_is_a_list(tmp_path: Path):
     assert SelectionConfig(methods="full").methods == ["full"]
     assert SelectionConfig(fraction=0.25).methods == list(METHODS)
+    config_file = tmp_path / "distill.yaml"  # a distill config as it is: only `full`, which needs no size
+    config_file.write_text("pools: [pool.jsonl]\nmerge: {top_n: 5}\n")
+    assert SelectConfig.from_yaml(config_file).selection.methods == ["full"]
 
 
 def test_a_distill_yaml_with_selection_loads_with_paths_resolved(tmp_path: Path):
@@ -48,17 +53,17 @@ def test_a_distill_yaml_with_selection_loads_with_paths_resolved(tmp_path: Path)
                            "push_to: org/distilled\n"
                            "selection: {methods: [random, ds2], size: 7, seed: 3, output: baselines}\n")
     config = SelectConfig.from_yaml(config_file)
-    assert config.pool.pools[0].path == str(tmp_path / "data" / "pool.jsonl")
+    assert config.pools[0].path == str(tmp_path / "data" / "pool.jsonl")
     assert config.selection == SelectionConfig(methods=["random", "ds2"], size=7, seed=3, output="baselines")
     work = config.work_config  # select writes to its own output, never pushes
     assert work.output == "baselines" and work.push_to is None and work.merge.long_tail_k == 5
-    assert config.pool.output == "distilled-elsewhere"
+    assert config.output == "distilled-elsewhere" and type(work).__name__ == "DistillConfig"
 
 
 def test_unknown_selection_key_names_the_file_and_the_known_keys(tmp_path: Path):
     config_file = tmp_path / "select.yaml"
     config_file.write_text("selection: {sizes: 5}\n")
-    with pytest.raises(ConfigError, match=r"select\.yaml.*selection\.sizes.*known options"):
+    with pytest.raises(ConfigError, match=r"select\.yaml.*selection\.sizes.*did you mean 'size'"):
         SelectConfig.from_yaml(config_file)
 
 
