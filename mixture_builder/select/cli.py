@@ -52,7 +52,7 @@ def select(
         selection["seed"] = seed
     if output:
         selection["output"] = output
-    cfg = SelectConfig.from_dict({**data, "selection": selection}, source=source)
+    cfg = SelectConfig.from_dict({**data, **({"selection": selection} if selection else {})}, source=source)
     if config:
         cfg.resolve_paths(config.parent)
     if dry_run:

@@ -116,3 +116,12 @@ def test_select_openai_prepares_the_pool_exactly_as_distill_openai():
     select = SelectConfig.from_yaml(CONFIGS / "select_openai.yaml").work_config
     distill = DistillConfig.from_yaml(CONFIGS / "distill_openai.yaml")
     assert pool_fingerprint(select) == pool_fingerprint(distill)
+
+
+def test_cli_without_selection_settings_means_full_only(capsys, tmp_path: Path):
+    config_file = tmp_path / "distill.yaml"
+    config_file.write_text("pools: [pool.jsonl]\n")
+    status, out, _ = _cli(["select", "-c", str(config_file), "--dry-run"], capsys)
+    assert status == 0 and json.loads(out)["selection"]["methods"] == ["full"]
+    status, out, _ = _cli(["select", "-c", str(config_file), "--size", "3", "--dry-run"], capsys)
+    assert status == 0 and json.loads(out)["selection"]["methods"] == list(METHODS)
