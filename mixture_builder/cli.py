@@ -44,9 +44,11 @@ def _register_subcommands() -> None:
     from mixture_builder.distill import cli as distill_cli
     from mixture_builder.generate import cli as generate_cli
     from mixture_builder.readers import cli as readers_cli
+    from mixture_builder.select import cli as select_cli
     from mixture_builder.teacher import cli as teacher_cli
 
-    for module in (readers_cli, teacher_cli, clustering_cli, generate_cli, distill_cli, train_cli, hub_cli, cards_cli):
+    for module in (readers_cli, teacher_cli, clustering_cli, generate_cli, distill_cli, select_cli, train_cli, hub_cli,
+                   cards_cli):
         module.register(app)
 
 

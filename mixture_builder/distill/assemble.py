@@ -77,9 +77,8 @@ class AssembleDataset(PipelineStep):
         yield  # a generator with nothing to pass on
 
 
-def run_stats(config: DistillConfig, distilled: list[dict[str, Any]], originals: list[dict[str, Any]],
-              chosen_d: list[dict[str, Any]], chosen_o: list[dict[str, Any]]) -> dict[str, Any]:
-    """The run's counts (see the module docstring)."""
+def pool_stages(config: DistillConfig) -> dict[str, dict[str, Any]]:
+    """Stage rows of the pool's preparation: read, normalise, [decontaminate,] exact/near dedup, score."""
     from mixture_builder.distill.pipeline import logs_dir
 
     stages: dict[str, dict[str, Any]] = {}
@@ -109,6 +108,15 @@ def run_stats(config: DistillConfig, distilled: list[dict[str, Any]], originals:
                        "note": (
         f"{existing.get('scored_from_column', 0)} scores taken from existing data, "
         f"{existing.get('unscored', 0)} records sent to the rater")}
+    return stages
+
+
+def run_stats(config: DistillConfig, distilled: list[dict[str, Any]], originals: list[dict[str, Any]],
+              chosen_d: list[dict[str, Any]], chosen_o: list[dict[str, Any]]) -> dict[str, Any]:
+    """The run's counts (see the module docstring)."""
+    from mixture_builder.distill.pipeline import logs_dir
+
+    stages = pool_stages(config)
     split = totals_of(step_totals(logs_dir(config, "cluster")), "split_and_cluster")
     high, low, clusters = split.get("high", 0), split.get("low", 0), split.get("clusters", 0)
     too_few = split.get("dropped_too_few_to_cluster", 0)
@@ -121,12 +129,12 @@ def run_stats(config: DistillConfig, distilled: list[dict[str, Any]], originals:
     distill = step_totals(logs_dir(config, "distill"))
     stages["distill"] = filter_stage(totals_of(distill, "parse_distillations"), note="dropped: rejected completions "
                                      "(kept in .lm-mixup/rejects/)")
-    usage = {"distill": _usage(distill)}
+    usage = {"distill": teacher_usage(distill)}
     if config.merge.rerate:
         rerate = step_totals(logs_dir(config, "rerate"))
         stages["re-rate"] = {"in": stages["distill"]["out"], "out": len(distilled), "dropped": _all_drops(rerate)}
-        usage["rerate"] = _usage(rerate)
-    usage["score"] = _usage(score)
+        usage["rerate"] = teacher_usage(rerate)
+    usage["score"] = teacher_usage(step_totals(logs_dir(config, "score")))
     n_sel = len(chosen_d) + len(chosen_o)
     not_sel = {k: v for k, v in {"distilled_not_selected": len(distilled) - len(chosen_d),
                                   "original_not_selected": len(originals) - len(chosen_o)}.items() if v}
@@ -168,7 +176,7 @@ def _all_drops(totals: dict[str, dict[str, int]]) -> dict[str, int]:
     return out
 
 
-def _usage(totals: dict[str, dict[str, int]]) -> dict[str, int]:
+def teacher_usage(totals: dict[str, dict[str, int]]) -> dict[str, int]:
     """LLM usage of a stage: the teacher steps' ``teacher_*`` counters (a checkpoint's bare ones)."""
     summed: dict[str, int] = {}
     for labels in totals.values():

@@ -271,13 +271,18 @@ class DistillConfig:
         """Load a YAML file; relative pool/score/test-set paths are resolved against the file's folder."""
         path = Path(path)
         config = load_config(cls, path)
-        base = path.parent
-        for pool in config.pools:
-            pool.path = _resolve(pool.path, base)
-        if config.scoring.scores_file:
-            config.scoring.scores_file = _resolve(config.scoring.scores_file, base)
-        config.decontamination.test_sets = [_resolve(p, base) for p in config.decontamination.test_sets]
+        config.resolve_paths(path.parent)
         return config
+
+    def resolve_paths(self, base: str | os.PathLike[str]) -> None:
+        """Resolve relative pool/score/test-set paths against ``base`` (a config file's folder) when they
+        exist there."""
+        base = Path(base)
+        for pool in self.pools:
+            pool.path = _resolve(pool.path, base)
+        if self.scoring.scores_file:
+            self.scoring.scores_file = _resolve(self.scoring.scores_file, base)
+        self.decontamination.test_sets = [_resolve(p, base) for p in self.decontamination.test_sets]
 
 
 def _resolve(value: str, base: Path) -> str:

@@ -138,13 +138,11 @@ def ingest_pipeline(config: DistillConfig) -> list[Any]:
     return steps
 
 
-def build_executors(config: DistillConfig, *, use_cache: bool = True) -> dict[str, Any]:
-    """The chained stage executors (the last one's ``run()`` runs them all)."""
+def pool_executors(config: DistillConfig, *, use_cache: bool = True) -> dict[str, Any]:
+    """The chained executors of the stages that prepare the pool: [decont_index →] ingest → dedup → score
+    (``scored/``: deduplicated records with a 0–5 ``quality``). ``lm-mixup select`` runs only these."""
     from mixture_builder.clustering.pipelines import dedup_plan
-    from mixture_builder.distill.assemble import AssembleDataset
-    from mixture_builder.distill.clusters import SplitAndCluster
-    from mixture_builder.distill.distiller import distiller_step
-    from mixture_builder.distill.steps import AttachExistingScore, ParseDistillation, RequireScore
+    from mixture_builder.distill.steps import AttachExistingScore, RequireScore
 
     executors: dict[str, Any] = {}
     previous = None
@@ -173,7 +171,20 @@ def build_executors(config: DistillConfig, *, use_cache: bool = True) -> dict[st
         score_steps.append(_rater(config, use_cache, only_unscored=True))
     score_steps += [RequireScore(exclusion_writer=_writer(stage_dir(config, "unscored"))),
                     _writer(stage_dir(config, "scored"))]
-    executors["score"] = previous = _executor(config, "score", score_steps, tasks=config.tasks, depends=previous)
+    executors["score"] = _executor(config, "score", score_steps, tasks=config.tasks, depends=previous)
+    return executors
+
+
+def build_executors(config: DistillConfig, *, use_cache: bool = True) -> dict[str, Any]:
+    """The chained stage executors (the last one's ``run()`` runs them all)."""
+    from mixture_builder.distill.assemble import AssembleDataset
+    from mixture_builder.distill.clusters import SplitAndCluster
+    from mixture_builder.distill.distiller import distiller_step
+    from mixture_builder.distill.steps import ParseDistillation
+
+    executors = pool_executors(config, use_cache=use_cache)
+    previous = executors["score"]
+    scoring = config.scoring
     clustering = config.clustering
     executors["cluster"] = previous = _executor(config, "cluster", [
         _reader(stage_dir(config, "scored")),
