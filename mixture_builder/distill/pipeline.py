@@ -23,30 +23,37 @@ import json
 from pathlib import Path
 from typing import Any
 
+from hub.push import push_folder
+from mixture_builder.clustering.pipelines import dedup_plan
+from mixture_builder.distill.assemble import AssembleDataset
+from mixture_builder.distill.checkpoint import checkpoint_fingerprint
+from mixture_builder.distill.clusters import SplitAndCluster
 from mixture_builder.distill.config import DistillConfig
+from mixture_builder.distill.decont import BenchmarkIndexer, decont_filter
+from mixture_builder.distill.distiller import distill_template, distiller_step
+from mixture_builder.distill.steps import (
+    AttachExistingScore,
+    NormaliseInstruction,
+    ParseDistillation,
+    RateUnscored,
+    RequireScore,
+    StageOutputReader,
+)
+from mixture_builder.distill.work_folder import logs_dir, stage_dir
+from mixture_builder.readers.steps import RawReader
 from mixture_builder.step_ids import tag_steps
+from mixture_builder.teacher.rater import RATE_TEMPLATE, QualityFilter, QualityRater
+from mixture_builder.teacher.templates import load_template
+from mixture_builder.work_dir import check_inputs_exist, local_path, teacher_fingerprint
+from mixture_builder.work_dir import prepare_work_dir as prepare
 
 STAGES: tuple[str, ...] = ("decont_index", "ingest", "dedup", "score", "cluster", "distill", "rerate", "assemble")
 
-
-def stage_dir(config: DistillConfig, name: str) -> Path:
-    """Folder of one stage's intermediate output (``{output}/.lm-mixup/<name>``)."""
-    return config.work_dir / name
-
-
-def logs_dir(config: DistillConfig, stage: str) -> Path:
-    """datatrove logging folder of one stage."""
-    return config.work_dir / "logs" / stage
 
 
 def config_fingerprint(config: DistillConfig) -> dict[str, Any]:
     """Everything that changes the result: the options (not the push target, report flag, workers or the
     teachers' request knobs), the prompt template versions and the distilling checkpoint's content."""
-    from mixture_builder.distill.checkpoint import checkpoint_fingerprint
-    from mixture_builder.distill.distiller import distill_template
-    from mixture_builder.teacher.rater import RATE_TEMPLATE
-    from mixture_builder.teacher.templates import load_template
-    from mixture_builder.work_dir import local_path, teacher_fingerprint
 
     data = config.to_dict()
     for key in ("output", "push_to", "private", "report", "workers"):
@@ -64,7 +71,6 @@ def config_fingerprint(config: DistillConfig) -> dict[str, Any]:
 def prepare_work_dir(config: DistillConfig, *, fresh: bool = False) -> None:
     """Create ``.lm-mixup/``; start over (with a WARNING naming what changed) when the settings changed since
     the last run, or when ``fresh``."""
-    from mixture_builder.work_dir import prepare_work_dir as prepare
 
     prepare(config.work_dir, config_fingerprint(config), on_change="restart", output=config.output, fresh=fresh)
 
@@ -77,8 +83,6 @@ def _writer(folder: Path, *, compression: str | None = "gzip"):
 
 
 def _reader(folder: Path):
-    from mixture_builder.distill.steps import StageOutputReader
-
     return StageOutputReader(str(folder), glob_pattern="*.jsonl.gz", compression="gzip")
 
 
@@ -95,8 +99,6 @@ def _rater(config: DistillConfig, use_cache: bool, *, only_unscored: bool = Fals
     ``unrated_<reason>``) so the next filter drops it into an audit folder."""
     from dataclasses import replace
 
-    from mixture_builder.distill.steps import RateUnscored
-    from mixture_builder.teacher.rater import QualityRater
 
     rater = config.scoring.rater
     cls = RateUnscored if only_unscored else QualityRater
@@ -105,8 +107,6 @@ def _rater(config: DistillConfig, use_cache: bool, *, only_unscored: bool = Fals
 
 def ingest_pipeline(config: DistillConfig) -> list[Any]:
     """Readers (one per pool) → normalise → [decontaminate] → ``ingest/``."""
-    from mixture_builder.distill.steps import NormaliseInstruction
-    from mixture_builder.readers.steps import RawReader
 
     steps: list[Any] = [
         RawReader(pool.path, format=pool.format, on_error=config.on_error, limit=pool.limit or -1,
@@ -115,8 +115,6 @@ def ingest_pipeline(config: DistillConfig) -> list[Any]:
     ]
     steps.append(NormaliseInstruction())
     if config.decontamination.test_sets:
-        from mixture_builder.distill.decont import decont_filter
-
         dec = config.decontamination
         steps.append(decont_filter(str(config.work_dir / "decont_index"), n_grams=dec.n_grams,
                                    find_query_ngrams=dec.find_query_ngrams,
@@ -127,17 +125,10 @@ def ingest_pipeline(config: DistillConfig) -> list[Any]:
 
 def build_executors(config: DistillConfig, *, use_cache: bool = True) -> dict[str, Any]:
     """The chained stage executors (the last one's ``run()`` runs them all)."""
-    from mixture_builder.clustering.pipelines import dedup_plan
-    from mixture_builder.distill.assemble import AssembleDataset
-    from mixture_builder.distill.clusters import SplitAndCluster
-    from mixture_builder.distill.distiller import distiller_step
-    from mixture_builder.distill.steps import AttachExistingScore, ParseDistillation, RequireScore
 
     executors: dict[str, Any] = {}
     previous = None
     if config.decontamination.test_sets:
-        from mixture_builder.distill.decont import BenchmarkIndexer
-
         dec = config.decontamination
         executors["decont_index"] = previous = _executor(config, "decont_index", [BenchmarkIndexer(
             str(config.work_dir / "decont_index"), dec.test_sets, n_grams=dec.n_grams,
@@ -177,8 +168,6 @@ def build_executors(config: DistillConfig, *, use_cache: bool = True) -> dict[st
         _writer(stage_dir(config, "distilled")),
     ], tasks=config.tasks, depends=previous)
     if config.merge.rerate:
-        from mixture_builder.teacher.rater import QualityFilter
-
         executors["rerate"] = previous = _executor(config, "rerate", [
             _reader(stage_dir(config, "distilled")),
             _rater(config, use_cache),
@@ -191,7 +180,6 @@ def build_executors(config: DistillConfig, *, use_cache: bool = True) -> dict[st
 
 def check_inputs(config: DistillConfig) -> None:
     """Fail before any work when a local input path is missing (URLs are left to the readers)."""
-    from mixture_builder.work_dir import check_inputs_exist
 
     paths = [(f"pools[{i}].path", pool.path) for i, pool in enumerate(config.pools)]
     paths += [(f"decontamination.test_sets[{i}]", p) for i, p in enumerate(config.decontamination.test_sets)]
@@ -212,8 +200,6 @@ def run_distill(config: DistillConfig, *, use_cache: bool = True, fresh: bool = 
     stats_path = Path(config.output) / "stats.json"
     stats = json.loads(stats_path.read_text()) if stats_path.is_file() else {}
     if config.push_to:
-        from hub.push import push_folder
-
         stats["pushed_to"] = push_folder(config.output, config.push_to, private=config.private,
                                          message="lm-mixup distill")
     return stats

@@ -23,9 +23,13 @@ from pathlib import Path
 from typing import Any
 
 from mixture_builder.generate.config import BuildConfig
+from mixture_builder.generate.sample_templates import template_versions
+from mixture_builder.generate.steps import AssembleMixture, NoiseVariants, PushFolder, WriteMixtureDataset
+from mixture_builder.generate.teacher_steps import DegradeSamples, WriteReasoning, WriteSamples, source_steps
+from mixture_builder.generate.work_folder import stage_dirs
 from mixture_builder.step_ids import tag_steps
-
-STAGES: tuple[str, ...] = ("samples", "assemble", "publish", "push")
+from mixture_builder.teacher.rater import QualityFilter, QualityRater
+from mixture_builder.work_dir import local_path, prepare_work_dir, teacher_fingerprint
 
 # Options that do not change what the build produces (a rerun may change them freely). Of the executor only
 # ``tasks`` counts: it decides how datatrove shards the input, and completion is recorded per task rank.
@@ -49,8 +53,6 @@ class BuildResult:
 def config_fingerprint(config: BuildConfig) -> dict[str, Any]:
     """What changes the build's output: the options (not the output or push settings, nor the executor except
     its ``tasks``, nor the teacher's request knobs) and the prompt template versions."""
-    from mixture_builder.generate.sample_templates import template_versions
-    from mixture_builder.work_dir import local_path, teacher_fingerprint
 
     data = {k: v for k, v in config.to_dict().items() if k not in _VOLATILE}
     data["executor_tasks"] = config.executor.tasks
@@ -65,34 +67,14 @@ def config_fingerprint(config: BuildConfig) -> dict[str, Any]:
 
 def check_work_dir(config: BuildConfig) -> None:
     """Refuse to resume an output folder that was started with other settings (see :mod:`mixture_builder.work_dir`)."""
-    from mixture_builder.work_dir import prepare_work_dir
 
     prepare_work_dir(config.work_dir, config_fingerprint(config), on_change="refuse", output=config.output_dir)
-
-
-def stage_dirs(config: BuildConfig) -> dict[str, Path]:
-    """Logging dir of every stage, and the intermediate data folders."""
-    work = config.work_dir
-    dirs = {stage: work / "logs" / stage for stage in STAGES}
-    if config.push_to:
-        dirs["push"] = work / "logs" / f"push-{config.push_to.replace('/', '--')}"
-    dirs["samples_data"] = work / "samples"
-    dirs["records_data"] = work / "records"
-    return dirs
 
 
 def samples_pipeline(config: BuildConfig) -> list[Any]:
     """Stage 1: passages → rated targets and their low-quality variants."""
     from datatrove.pipeline.writers import JsonlWriter
 
-    from mixture_builder.generate.steps import NoiseVariants
-    from mixture_builder.generate.teacher_steps import (
-        DegradeSamples,
-        WriteReasoning,
-        WriteSamples,
-        source_steps,
-    )
-    from mixture_builder.teacher.rater import QualityFilter, QualityRater
 
     dirs = stage_dirs(config)
     steps: list[Any] = list(source_steps(config))
@@ -114,7 +96,6 @@ def assemble_pipeline(config: BuildConfig) -> list[Any]:
     from datatrove.pipeline.readers import JsonlReader
     from datatrove.pipeline.writers import JsonlWriter
 
-    from mixture_builder.generate.steps import AssembleMixture
 
     dirs = stage_dirs(config)
     return [
@@ -128,7 +109,6 @@ def publish_pipeline(config: BuildConfig) -> list[Any]:
     """Stage 3: records → Parquet shards, stats.json, card."""
     from datatrove.pipeline.readers import JsonlReader
 
-    from mixture_builder.generate.steps import WriteMixtureDataset
 
     return [JsonlReader(str(stage_dirs(config)["records_data"]), glob_pattern="*.jsonl.gz"),
             WriteMixtureDataset(config)]
@@ -136,7 +116,6 @@ def publish_pipeline(config: BuildConfig) -> list[Any]:
 
 def push_pipeline(config: BuildConfig) -> list[Any]:
     """Stage 4: upload the output folder to ``config.push_to``."""
-    from mixture_builder.generate.steps import PushFolder
 
     return [PushFolder(str(config.output_dir), config.push_to, private=config.private)]
 
