@@ -48,7 +48,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from dataset_cards.dataset_card import DatasetCardInfo
+from dataset_cards.card_info import DatasetCardInfo
 from dataset_cards.redact import strip_secrets
 from mixture_builder.errors import InputError
 

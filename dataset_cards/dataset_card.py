@@ -7,11 +7,12 @@ sources). Figures go to ``figures/*.png`` in the folder and are referenced from 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from dataset_cards.build_stats import record_card_info
+from dataset_cards.card_info import DatasetCardInfo
 from dataset_cards.columns import describe_columns
 from dataset_cards.folder_stats import FolderStats, read_folder_stats
 from dataset_cards.layout import folder_metadata
@@ -34,67 +35,6 @@ _SIZE_CATEGORIES = [
     (10_000_000, "1M<n<10M"), (100_000_000, "10M<n<100M"), (1_000_000_000, "100M<n<1B"),
     (10**10, "1B<n<10B"), (10**11, "10B<n<100B"), (10**12, "100B<n<1T"),
 ]  # fmt: skip
-
-
-@dataclass
-class DatasetCardInfo:
-    """What the pipeline knows about a dataset folder, beyond its rows."""
-
-    pretty_name: str = field(metadata={"help": "Human-readable dataset name (card title, YAML pretty_name)."})
-    summary: str = field(default="", metadata={"help": "One paragraph on what the dataset is."})
-    kind: str = field(
-        default="mixture",
-        metadata={"help": "'mixture' (MIXTURE training data), 'distilled', or another word."},
-    )
-    stages: dict[str, dict[str, Any]] = field(
-        default_factory=dict,
-        metadata={
-            "help": "Pipeline stages in order: {stage: {in, out, dropped: {reason: n}, added?, merged?, params?, "
-            "note?}}; in + added = out + dropped + merged."
-        },
-    )
-    parameters: dict[str, Any] = field(
-        default_factory=dict, metadata={"help": "Run-wide pipeline parameters."}
-    )
-    teacher: str | None = field(default=None, metadata={"help": "Model that wrote the records."})
-    rater: str | None = field(default=None, metadata={"help": "Model that rated quality."})
-    templates: dict[str, str] = field(
-        default_factory=dict, metadata={"help": "Prompt template name → version."}
-    )
-    sources: list[dict[str, Any]] = field(
-        default_factory=list,
-        metadata={"help": "Source datasets: {name, hub_id?, license?, path?, records?}."},
-    )
-    source_datasets: list[str] = field(
-        default_factory=list,
-        metadata={"help": "Hub ids for YAML source_datasets (added to those in sources)."},
-    )
-    language: list[str] = field(default_factory=lambda: ["en"], metadata={"help": "ISO 639 language codes."})
-    task_categories: list[str] = field(
-        default_factory=lambda: ["text-generation"], metadata={"help": "Hub task categories."}
-    )
-    tags: list[str] = field(default_factory=list, metadata={"help": "Extra Hub tags."})
-    licenses: list[str] = field(
-        default_factory=list, metadata={"help": "Licenses to declare besides those found in the data."}
-    )
-    repo_id: str | None = field(default=None, metadata={"help": "Hub repo id for the loading snippet."})
-    default_config: str | None = field(default=None, metadata={"help": "Config loaded without a name."})
-    citation: str | None = field(default=None, metadata={"help": "Extra BibTeX to cite besides LM-Mixup."})
-    extra_markdown: str = field(
-        default="", metadata={"help": "Markdown sections of the pipeline's own, placed before the citation."}
-    )
-
-    def __post_init__(self) -> None:
-        if not self.pretty_name or not self.pretty_name.strip():
-            raise ConfigError("pretty_name must not be empty", field="pretty_name", fix="name the dataset")
-        for name, stage in self.stages.items():
-            if not isinstance(stage, dict):
-                raise ConfigError(
-                    f"stage {name!r} must be a mapping, got {type(stage).__name__}",
-                    field="stages",
-                    fix='use {"in": n, "out": n, "dropped": {reason: n}}',
-                )
-        self.sources = [s if isinstance(s, dict) else {"name": str(s)} for s in self.sources]
 
 
 def write_dataset_card(out_dir: str | Path, info: DatasetCardInfo, *, record_info: bool = True) -> Path:
@@ -138,8 +78,6 @@ def write_dataset_card(out_dir: str | Path, info: DatasetCardInfo, *, record_inf
     path = out / "README.md"
     card.save(path)
     if record_info:
-        from dataset_cards.build_stats import record_card_info
-
         record_card_info(out, info)
     return path
 

@@ -14,7 +14,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from dataset_cards.model_card import TRAINING_INFO_FILE
+from dataset_cards.build_stats import info_from_stats, load_stats_json
+from dataset_cards.dataset_card import write_dataset_card
+from dataset_cards.layout import folder_configs
+from dataset_cards.model_card import TRAINING_INFO_FILE, ModelCardInfo, write_model_card
 from mixture_builder.errors import ConfigError, InputError
 
 KINDS = ("auto", "dataset", "model")
@@ -24,7 +27,6 @@ _MODEL_FILES = ("config.json", "model.safetensors", "model.safetensors.index.jso
 
 def detect_kind(folder: str | Path) -> str:
     """``"dataset"`` when the folder has Parquet shards, ``"model"`` when it looks like a checkpoint."""
-    from dataset_cards.layout import folder_configs
 
     path = Path(folder)
     if not path.is_dir():
@@ -49,12 +51,8 @@ def regenerate_card(folder: str | Path, kind: str = "auto") -> Path:
     path = Path(folder)
     kind = detect_kind(path) if kind == "auto" else kind
     if kind == "dataset":
-        from dataset_cards.build_stats import info_from_stats, load_stats_json
-        from dataset_cards.dataset_card import write_dataset_card
-
         name = _existing_pretty_name(path) or path.resolve().name
         return write_dataset_card(path, info_from_stats(load_stats_json(path), default_name=name))
-    from dataset_cards.model_card import write_model_card
 
     return write_model_card(path, load_training_info(path))
 
@@ -74,7 +72,6 @@ def _existing_pretty_name(folder: Path) -> str | None:
 
 def load_training_info(folder: str | Path) -> Any:
     """``ModelCardInfo`` from ``folder/training_info.json`` (base model ``unknown`` when it is absent)."""
-    from dataset_cards.model_card import ModelCardInfo
 
     file = Path(folder) / TRAINING_INFO_FILE
     data: dict[str, Any] = {}

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mixture_builder.clustering.embeddings import embed_texts
+
 CACHE_SIZE = 8192
 """Vectors kept per process (least recently used dropped first)."""
 
@@ -90,7 +92,5 @@ def embed(
 
 
 def _embed_unique(texts: list[str], model_name: str | None, batch_size: int, device: str | None) -> np.ndarray:
-    from mixture_builder.clustering.embeddings import embed_texts
-
     return embed_texts(texts, model_name=model_name, batch_size=batch_size, show_progress=False,
                        device=resolve_device(device))

@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from lm_mixup_train.rewards import build_reward_functions
+from lm_mixup_train.trainers import load_splits, load_tokenizer, resolve_model
 from mixture_builder.mixture_format import parse_completion
 
 from .config import LMMixupGRPOConfig
@@ -95,8 +97,6 @@ def check_rewards(config: LMMixupGRPOConfig, num_prompts: int = 4, seed: int = 0
     import torch
     from transformers import AutoModelForCausalLM
 
-    from .rewards import build_reward_functions
-    from .trainers import load_splits, load_tokenizer, resolve_model
 
     torch.manual_seed(seed)
     model_path = resolve_model(config.model_name_or_path)

@@ -6,7 +6,12 @@ import json
 from pathlib import Path
 from typing import Any
 
+from dataset_cards.model_card import ModelCardInfo, write_model_card
+from hub.push import push_folder
 from mixture_builder.errors import InputError
+
+SUMMARY_FILE = "lm_mixup_training.json"
+"""What a finished training run writes beside its final model (records kept and skipped, settings)."""
 
 CARD_CONFIG_KEYS = (
     "learning_rate", "num_train_epochs", "max_steps", "per_device_train_batch_size", "gradient_accumulation_steps",
@@ -20,7 +25,6 @@ CARD_CONFIG_KEYS = (
 
 def card_info(checkpoint_dir: Path, config: Any, summary: dict[str, Any]) -> Any:
     """``ModelCardInfo`` for a checkpoint trained with ``config`` (its run summary holds the data report)."""
-    from dataset_cards.model_card import ModelCardInfo
 
     values = config.to_dict()
     weights = dict(zip(summary.get("reward_functions", []), summary.get("reward_weights", [])))
@@ -50,10 +54,7 @@ def push_checkpoint(
 ) -> str:
     """Write the model card into ``checkpoint_dir`` (from its run summary and ``config``) and push the folder
     to the model repo ``repo_id``; returns the commit URL/id ``hub.push.push_folder`` reports."""
-    from dataset_cards.model_card import write_model_card
-    from hub.push import push_folder
 
-    from .trainers import SUMMARY_FILE
 
     folder = Path(checkpoint_dir)
     summary_path = folder / SUMMARY_FILE

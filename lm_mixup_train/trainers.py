@@ -12,7 +12,10 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from lm_mixup_train.publish import SUMMARY_FILE, push_checkpoint
+from lm_mixup_train.rewards import build_reward_functions
 from mixture_builder.errors import ConfigError
+from mixture_builder.teacher.embedded import embedded_model_dir
 
 from .config import LMMixupGRPOConfig, LMMixupSFTConfig
 from .data import load_mixture
@@ -20,7 +23,6 @@ from .formatting import FormatReport, prepare
 
 logger = logging.getLogger(__name__)
 
-SUMMARY_FILE = "lm_mixup_training.json"
 FINAL_DIR = "final"
 """The final model is saved to ``{output_dir}/final`` (``checkpoint-*`` folders stay beside it)."""
 
@@ -32,8 +34,6 @@ EMBEDDED = "embedded"
 def resolve_model(name: str) -> str:
     """A model folder or Hub id; :data:`EMBEDDED` → the embedded SmolLM2 folder."""
     if name == EMBEDDED:
-        from mixture_builder.teacher.embedded import embedded_model_dir
-
         return str(embedded_model_dir())
     return name
 
@@ -120,7 +120,6 @@ def run_grpo(config: LMMixupGRPOConfig, *, resume: bool | str = False) -> Path:
     """GRPO with the format, alignment and quality rewards; returns the folder of the final model."""
     from trl import GRPOTrainer
 
-    from .rewards import build_reward_functions
 
     tokenizer, train, evaluation, reports = _prepare(config, "grpo")
     trainer = GRPOTrainer(
@@ -154,7 +153,5 @@ def _train_and_save(trainer: Any, config: Any, stage: str, reports: dict[str, Fo
             summary["reward_weights"] = list(config.reward_weights)
         (final / SUMMARY_FILE).write_text(json.dumps(summary, indent=2, default=str) + "\n")
         if config.push_to:
-            from .publish import push_checkpoint
-
             push_checkpoint(final, config.push_to, config=config, private=config.push_private)
     return final

@@ -7,6 +7,8 @@ from typing import Any
 
 import yaml
 
+from dataset_cards.licenses import HUB_LICENSE_IDS
+
 SIZE_CATEGORIES = frozenset({
     "n<1K", "1K<n<10K", "10K<n<100K", "100K<n<1M", "1M<n<10M", "10M<n<100M", "100M<n<1B", "1B<n<10B",
     "10B<n<100B", "100B<n<1T", "n>1T", "other",
@@ -82,7 +84,6 @@ def _configs_problems(configs: Any) -> list[str]:
 
 def metadata_problems(data: dict[str, Any]) -> list[str]:
     """What the Hub rejects in card metadata ``data``; empty when it is accepted."""
-    from dataset_cards.licenses import HUB_LICENSE_IDS
 
     licenses, problems = _string_list(data, "license")
     problems += [f'"license" {lic!r} is not a Hub license id (use one of the Hub\'s ids, or "other" with '

@@ -5,16 +5,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from mixture_builder.teacher.client import Teacher
+from mixture_builder.teacher.config import TeacherConfig
+from mixture_builder.teacher.rater import RATE_TEMPLATE, compress_score, rating_request
+from mixture_builder.teacher.templates import load_template
+
 
 def rate_texts(
     texts: Sequence[str], teacher_config: dict[str, Any], task_types: Sequence[str | None] | None = None
 ) -> list[int | None]:
     """Compressed 0–5 rater score of each text (``None`` where the request or its parsing failed). One client
     per call (one GRPO step); repeated texts are answered from the teacher's response cache."""
-    from mixture_builder.teacher.client import Teacher
-    from mixture_builder.teacher.config import TeacherConfig
-    from mixture_builder.teacher.rater import RATE_TEMPLATE, compress_score, rating_request
-    from mixture_builder.teacher.templates import load_template
 
     template = load_template(RATE_TEMPLATE)
     tasks = list(task_types) if task_types is not None else [None] * len(texts)

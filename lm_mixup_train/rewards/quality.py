@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from lm_mixup_train.rewards.llm_rating import rate_texts
+from lm_mixup_train.rewards.quality_library import QualityLibrary
 from mixture_builder.errors import ConfigError
 
 from .. import embedding
@@ -43,8 +45,6 @@ class QualityReward:
     @property
     def scorer(self) -> KNNQualityScorer:
         if self._scorer is None:
-            from .quality_library import QualityLibrary
-
             library = QualityLibrary.load(self.library_path)
             library_model = library.meta.get("embedding_model")
             if self.model_name is None:
@@ -88,7 +88,6 @@ class LLMQualityReward:
     def __call__(
         self, prompts: Sequence[Any], completions: Sequence[Completion], task_type: Sequence[str] | None = None, **_: Any
     ) -> list[float | None]:
-        from .llm_rating import rate_texts
 
         rewards: list[float | None] = [0.0] * len(completions)
         tasks = broadcast(task_type, len(completions), "task_type")

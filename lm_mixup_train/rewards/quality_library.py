@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from lm_mixup_train.data import load_mixture
 from mixture_builder.errors import InputError
 
 from .. import embedding
@@ -94,7 +95,6 @@ def mixture_samples(
 ) -> Iterator[tuple[str, int]]:
     """Rated samples from a MIXTURE dataset (folder or Hub repo): each target ``output`` with its ``quality``,
     and each low-quality cluster item in ``inputs`` with ``input_score``."""
-    from ..data import load_mixture
 
     check_score(input_score, "input_score", dataset)
     for config in ("sft", "grpo"):

@@ -14,12 +14,17 @@ from typing import Any
 import numpy as np
 from datatrove.data import Document
 
-from mixture_builder.clustering.capacity import CapacityConfig
+from mixture_builder.clustering.capacity import CapacityConfig, capacity_clusters, cluster_members
+from mixture_builder.clustering.embeddings import embed_texts, embedding_text
+from mixture_builder.clustering.longtail import long_tail_scores
+from mixture_builder.clustering.pipelines import cluster_plan, dedup_plan, local_executor_factory
+from mixture_builder.input_fingerprint import input_fingerprint
+from mixture_builder.readers import RawReader
+from mixture_builder.work_dir import check_inputs_exist, local_path, prepare_work_dir
 
 
 def _embed_docs(docs: Sequence[Document], model_name: str | None, text_fields: Sequence[str] | None,
                 batch_size: int) -> np.ndarray:
-    from mixture_builder.clustering.embeddings import embed_texts, embedding_text
 
     return embed_texts([embedding_text(d, text_fields) for d in docs], model_name, batch_size)
 
@@ -38,7 +43,6 @@ def cluster_documents(
 
     Sets ``metadata["cluster_id"]`` / ``["cluster_size"]`` on each document and returns
     ``{cluster_id: members}``. ``embeddings`` (one row per document) skips the embedding."""
-    from mixture_builder.clustering.capacity import capacity_clusters, cluster_members
 
     if embeddings is None:
         embeddings = _embed_docs(docs, model_name, text_fields, batch_size)
@@ -71,7 +75,6 @@ def annotate_long_tail(
     batch_size: int = 64,
 ) -> np.ndarray:
     """Set ``metadata["long_tail"]`` (see :mod:`.longtail`) on each document; returns the scores."""
-    from mixture_builder.clustering.longtail import long_tail_scores
 
     if embeddings is None:
         embeddings = _embed_docs(docs, model_name, text_fields, batch_size)
@@ -90,8 +93,6 @@ def _prepare(input_path: str, output_dir: str | Path, job: str, options: dict[st
     """Check the input exists, then guard ``{output_dir}/.lm-mixup/{job}`` against a rerun with other settings
     or an edited input (refused unless ``fresh``, as for ``lm-mixup build``: datatrove would skip the finished
     tasks and keep stale results)."""
-    from mixture_builder.input_fingerprint import input_fingerprint
-    from mixture_builder.work_dir import check_inputs_exist, local_path, prepare_work_dir
 
     check_inputs_exist([(None, str(input_path))])
     work = Path(output_dir) / ".lm-mixup" / job
@@ -115,7 +116,6 @@ def _reader_factory(input_path: str, input_format: str, on_error: str):
         from datatrove.pipeline.readers import JsonlReader
 
         return lambda: JsonlReader(str(input_path))
-    from mixture_builder.readers import RawReader
 
     return lambda: RawReader(input_path, format=input_format, on_error=on_error)
 
@@ -142,7 +142,6 @@ def run_dedup(
     records."""
     from datatrove.pipeline.writers import JsonlWriter
 
-    from mixture_builder.clustering.pipelines import dedup_plan, local_executor_factory
 
     out = Path(output_dir)
     work = _prepare(input_path, out, "dedup", {
@@ -183,7 +182,6 @@ def run_clusters(
     ``input_hash`` as for :func:`run_dedup`. Returns the folder of annotated records."""
     from datatrove.pipeline.writers import JsonlWriter
 
-    from mixture_builder.clustering.pipelines import cluster_plan, local_executor_factory
 
     out = Path(output_dir)
     work = _prepare(input_path, out, "clusters", {

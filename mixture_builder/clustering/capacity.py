@@ -37,6 +37,8 @@ from typing import Any
 
 import numpy as np
 
+from mixture_builder.clustering import assign
+from mixture_builder.clustering.assign import cluster_sums
 from mixture_builder.config_io import build_config, help_field, load_config
 from mixture_builder.errors import ConfigError
 
@@ -125,7 +127,6 @@ def capacity_clusters(embeddings: np.ndarray, config: CapacityConfig | None = No
         return np.zeros(n, dtype=np.int64)
     rng = np.random.default_rng(cfg.seed)
 
-    from mixture_builder.clustering import assign
 
     with assign.LeafPool(cfg.threads) as pool:
         leaves, second = assign.partition(x, cfg.leaf_size, cfg.kmeans_iters, rng, pool)
@@ -172,7 +173,6 @@ def cluster_members(labels: np.ndarray) -> list[np.ndarray]:
 
 def mean_intra_similarity(x: np.ndarray, labels: np.ndarray) -> float:
     """Mean pairwise cosine similarity inside clusters, weighted by cluster size (singletons ignored)."""
-    from mixture_builder.clustering.assign import cluster_sums
 
     x = as_unit_rows(x)
     if len(labels) == 0:

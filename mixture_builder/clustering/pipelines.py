@@ -16,6 +16,20 @@ from typing import Any
 from datatrove.pipeline.base import PipelineStep
 
 from mixture_builder.clustering.capacity import CapacityConfig
+from mixture_builder.clustering.dedup import (
+    DuplicateFilter,
+    ExactDuplicateLinks,
+    IdIndexWriter,
+    MinhashDuplicateLinks,
+    normalised_content,
+)
+from mixture_builder.clustering.steps import (
+    ClusterAnnotator,
+    ClusterStage,
+    EmbedStep,
+    LongTailAnnotator,
+    LongTailStage,
+)
 
 ReaderFactory = Callable[[], PipelineStep]
 ExecutorFactory = Callable[..., Any]
@@ -74,13 +88,6 @@ def dedup_plan(
     from datatrove.pipeline.dedup.exact_dedup import ExactDedupConfig, ExactDedupSignature
     from datatrove.pipeline.dedup.minhash import MinhashConfig
 
-    from mixture_builder.clustering.dedup import (
-        DuplicateFilter,
-        ExactDuplicateLinks,
-        IdIndexWriter,
-        MinhashDuplicateLinks,
-        normalised_content,
-    )
 
     work = Path(work_dir)
     make = executor_factory or local_executor_factory(work)
@@ -142,13 +149,6 @@ def cluster_plan(
     tasks, groups hashed to tasks) [→ long-tail scores]. ``plan.steps`` (the ``before`` steps, then the
     annotators of ``cluster_id``, ``cluster_size`` [and ``long_tail``]) go after the reader in the final pass.
     ``before`` are step factories applied after the reader in every pass (e.g. dedup filters)."""
-    from mixture_builder.clustering.steps import (
-        ClusterAnnotator,
-        ClusterStage,
-        EmbedStep,
-        LongTailAnnotator,
-        LongTailStage,
-    )
 
     work = Path(work_dir)
     make = executor_factory or local_executor_factory(work)

@@ -26,7 +26,9 @@ from datatrove.io import DataFolderLike
 from datatrove.pipeline.base import PipelineStep
 
 from mixture_builder.clustering._io import datafolder, load_npy, save_npy
-from mixture_builder.clustering.capacity import CapacityConfig
+from mixture_builder.clustering.capacity import CapacityConfig, capacity_clusters, cluster_members
+from mixture_builder.clustering.embeddings import embed_texts, embedding_text
+from mixture_builder.clustering.longtail import long_tail_scores
 
 
 def shard_ranks(embeddings_folder: DataFolderLike) -> list[int]:
@@ -68,8 +70,6 @@ class EmbedStep(PipelineStep):
         self.device = device
 
     def _embed(self, docs: list[Document]) -> np.ndarray:
-        from mixture_builder.clustering.embeddings import embed_texts, embedding_text
-
         texts = [embedding_text(doc, self.text_fields) for doc in docs]
         empty = sum(1 for t in texts if not t.strip())
         if empty:
@@ -120,8 +120,6 @@ class ClusterStage(PipelineStep):
         self.config = config or CapacityConfig()
 
     def run(self, data: DocumentsPipeline = None, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
-        from mixture_builder.clustering.capacity import capacity_clusters, cluster_members
-
         if data is not None:
             yield from data
         # rows of this task's groups: group -> list of (shard, row, id)
@@ -228,8 +226,6 @@ class LongTailStage(PipelineStep):
         self.k = k
 
     def run(self, data: DocumentsPipeline = None, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
-        from mixture_builder.clustering.longtail import long_tail_scores
-
         if data is not None:
             yield from data
         if world_size != 1:

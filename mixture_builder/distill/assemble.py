@@ -18,21 +18,19 @@ from typing import Any
 from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
+from dataset_cards.layout import write_dataset_folder
+from mixture_builder.distill.card import write_card
 from mixture_builder.distill.config import DistillConfig
+from mixture_builder.distill.distiller import distiller_id
+from mixture_builder.distill.report import write_report
+from mixture_builder.distill.select import add_long_tail, distilled_row, original_row, select
 from mixture_builder.distill.stats import distribution, dropped, filter_stage, step_totals
+from mixture_builder.distill.work_folder import logs_dir, read_docs
 from mixture_builder.step_ids import totals_of
 
 _USAGE = ("requests", "cache_hits", "failed", "prompt_tokens", "completion_tokens", "retries", "parse_failures",
           "repairs", "cost_micro_usd")
 
-
-def read_docs(folder: Path) -> list[Document]:
-    """Every document of an intermediate folder (``*.jsonl.gz``), in file order."""
-    from datatrove.pipeline.readers import JsonlReader
-
-    if not folder.is_dir() or not any(folder.glob("*.jsonl.gz")):
-        return []
-    return list(JsonlReader(str(folder), glob_pattern="*.jsonl.gz", compression="gzip").run())
 
 
 class AssembleDataset(PipelineStep):
@@ -46,9 +44,6 @@ class AssembleDataset(PipelineStep):
         self.config = config
 
     def run(self, data: DocumentsPipeline = None, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
-        from dataset_cards.layout import write_dataset_folder
-        from mixture_builder.distill.select import add_long_tail, distilled_row, original_row, select
-
         config = self.config
         work = config.work_dir
         kept_folder = "rerated" if config.merge.rerate else "distilled"
@@ -64,12 +59,8 @@ class AssembleDataset(PipelineStep):
         stats = run_stats(config, distilled, originals, chosen_d, chosen_o)
         (out / "stats.json").write_text(json.dumps(stats, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         if rows:
-            from mixture_builder.distill.card import write_card
-
             write_card(config, stats, chosen_d)
         if config.report:
-            from mixture_builder.distill.report import write_report
-
             write_report(config, stats, {r["id"]: r for r in rows},
                          {r["id"]: r for r in distilled})
         self.stat_update("rows", value=len(rows))
@@ -79,8 +70,7 @@ class AssembleDataset(PipelineStep):
 
 def pool_stages(config: DistillConfig) -> dict[str, dict[str, Any]]:
     """Stage rows of the pool's preparation: read, normalise, [decontaminate,] exact/near dedup, score."""
-    from mixture_builder.distill.pipeline import logs_dir
-
+    
     stages: dict[str, dict[str, Any]] = {}
     ingest = step_totals(logs_dir(config, "ingest"))
     read = totals_of(ingest, "read")
@@ -114,8 +104,7 @@ def pool_stages(config: DistillConfig) -> dict[str, dict[str, Any]]:
 def run_stats(config: DistillConfig, distilled: list[dict[str, Any]], originals: list[dict[str, Any]],
               chosen_d: list[dict[str, Any]], chosen_o: list[dict[str, Any]]) -> dict[str, Any]:
     """The run's counts (see the module docstring)."""
-    from mixture_builder.distill.pipeline import logs_dir
-
+    
     stages = pool_stages(config)
     split = totals_of(step_totals(logs_dir(config, "cluster")), "split_and_cluster")
     high, low, clusters = split.get("high", 0), split.get("low", 0), split.get("clusters", 0)
@@ -188,8 +177,6 @@ def teacher_usage(totals: dict[str, dict[str, int]]) -> dict[str, int]:
 
 
 def _distiller_name(config: DistillConfig) -> str:
-    from mixture_builder.distill.distiller import distiller_id
-
     return distiller_id(config.distiller)
 
 

@@ -6,7 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from dataset_cards.dataset_card import DatasetCardInfo, write_dataset_card
 from mixture_builder.distill.config import DistillConfig
+from mixture_builder.distill.distiller import distill_template
+from mixture_builder.distill.select import distilled_row
+from mixture_builder.distill.work_folder import read_docs
+from mixture_builder.teacher.rater import RATE_TEMPLATE
+from mixture_builder.teacher.templates import load_template
 
 EXAMPLES = 3
 """Clusters shown next to their distillation in the card."""
@@ -14,7 +20,6 @@ EXAMPLES = 3
 
 def clusters_by_id(config: DistillConfig) -> dict[str, dict[str, Any]]:
     """Cluster documents of the run as ``{cluster id: metadata + text}``."""
-    from mixture_builder.distill.assemble import read_docs
 
     return {d.id: {**d.metadata, "text": d.text} for d in read_docs(config.work_dir / "clusters")}
 
@@ -22,14 +27,9 @@ def clusters_by_id(config: DistillConfig) -> dict[str, dict[str, Any]]:
 def write_card(config: DistillConfig, stats: dict[str, Any], chosen_distilled: list[dict[str, Any]]) -> Path:
     """Write ``README.md``: the shared dataset card with the distillation section as its extra Markdown, which
     ``stats.json`` keeps (``card_markdown``) so ``lm-mixup card DIR`` renders the same card again."""
-    from dataset_cards.dataset_card import DatasetCardInfo, write_dataset_card
-    from mixture_builder.distill.distiller import distill_template
 
     templates = {"distill": distill_template().version}
     if config.merge.rerate or config.scoring.rate_missing:
-        from mixture_builder.teacher.rater import RATE_TEMPLATE
-        from mixture_builder.teacher.templates import load_template
-
         # The rater's packaged template: the run's fingerprint loaded it before any work, so it loads here too;
         # if it cannot, the loader's one-line ConfigError is raised rather than a card missing its version.
         templates["rate_quality"] = load_template(RATE_TEMPLATE).version
@@ -55,8 +55,6 @@ def write_card(config: DistillConfig, stats: dict[str, Any], chosen_distilled: l
 def _examples(config: DistillConfig, chosen: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Up to ``EXAMPLES`` distillations to show: selected ones first, then parsed ones that were not kept
     (marked ``kept=False``), so a run whose distillations all failed re-rating still shows some."""
-    from mixture_builder.distill.assemble import read_docs
-    from mixture_builder.distill.select import distilled_row
 
     examples = [{**row, "kept": True} for row in chosen[:EXAMPLES]]
     if len(examples) < EXAMPLES:

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from mixture_builder.errors import ConfigError
+from mixture_builder.teacher.cache import ResponseCache, request_key
+from mixture_builder.teacher.embedded import generate_batch
 from mixture_builder.teacher.types import ChatResult
 
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".gguf")
@@ -84,7 +86,6 @@ class CheckpointGenerator:
 
     def generate(self, conversations: Sequence[list[dict[str, str]]]) -> list[ChatResult]:
         """One completion per conversation, in order (cached ones are not regenerated)."""
-        from mixture_builder.teacher.cache import ResponseCache, request_key
 
         if self.cache_path and self._cache is None:
             self._cache = ResponseCache(self.cache_path)
@@ -109,8 +110,6 @@ class CheckpointGenerator:
         return self._generate_transformers(conversations)
 
     def _generate_transformers(self, conversations: list[list[dict[str, str]]]) -> list[ChatResult]:
-        from mixture_builder.teacher.embedded import generate_batch
-
         try:
             return generate_batch(self.checkpoint, conversations, max_tokens=self.max_new_tokens,
                                   temperature=self.temperature, seed=self.seed)

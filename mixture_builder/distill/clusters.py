@@ -19,7 +19,8 @@ from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 from datatrove.pipeline.writers.disk_base import DiskWriter
 
-from mixture_builder.clustering.capacity import CapacityConfig
+from mixture_builder.clustering.capacity import CapacityConfig, capacity_clusters
+from mixture_builder.clustering.embeddings import embed_texts, embedding_text
 from mixture_builder.distill.parse import cluster_items, sample_prompt
 from mixture_builder.records import instruction_fields
 
@@ -96,7 +97,6 @@ class SplitAndCluster(PipelineStep):
     def _cluster(self, key: str, docs: list[Document]) -> DocumentsPipeline:
         import numpy as np
 
-        from mixture_builder.clustering.embeddings import embed_texts, embedding_text
 
         docs = sorted(docs, key=lambda d: d.id)  # deterministic whatever the upstream task order
         if len(docs) < self.capacity.min_size:
@@ -116,6 +116,4 @@ class SplitAndCluster(PipelineStep):
             yield make_cluster(members, f"cluster/{safe_key}/{number:05d}", key)
 
     def _labels(self, vectors):
-        from mixture_builder.clustering.capacity import capacity_clusters
-
         return capacity_clusters(vectors, self.capacity)

@@ -15,9 +15,11 @@ from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 from datatrove.utils.batching import batched
 
+from mixture_builder.distill.checkpoint import CheckpointGenerator
 from mixture_builder.distill.config import DistillerConfig
 from mixture_builder.mixture_format import MIXTURE_INSTRUCTION, SYSTEM_PROMPT
 from mixture_builder.teacher.steps import TeacherStep
+from mixture_builder.teacher.templates import load_template
 from mixture_builder.teacher.types import ChatRequest, ChatResult
 
 TEMPLATE = "mixture_builder.distill:distill"
@@ -30,7 +32,6 @@ FORMAT_HINT = (
 
 def distill_template():
     """The packaged ``distill`` prompt template."""
-    from mixture_builder.teacher.templates import load_template
 
     return load_template(TEMPLATE)
 
@@ -85,8 +86,6 @@ class CheckpointDistiller(PipelineStep):
         self.batch_size = batch_size
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
-        from mixture_builder.distill.checkpoint import CheckpointGenerator
-
         if data is None:
             return
         config = self.config

@@ -24,30 +24,37 @@ import json
 from pathlib import Path
 from typing import Any
 
+from hub.push import push_folder
+from mixture_builder.clustering.pipelines import dedup_plan
+from mixture_builder.distill.assemble import AssembleDataset
+from mixture_builder.distill.checkpoint import checkpoint_fingerprint
+from mixture_builder.distill.clusters import SplitAndCluster
 from mixture_builder.distill.config import DistillConfig
+from mixture_builder.distill.decont import BenchmarkIndexer, decont_filter
+from mixture_builder.distill.distiller import distill_template, distiller_step
+from mixture_builder.distill.steps import (
+    AttachExistingScore,
+    NormaliseInstruction,
+    ParseDistillation,
+    RateUnscored,
+    RequireScore,
+    StageOutputReader,
+)
+from mixture_builder.distill.work_folder import logs_dir, stage_dir
+from mixture_builder.input_fingerprint import input_fingerprint
+from mixture_builder.readers.steps import RawReader
 from mixture_builder.step_ids import tag_steps
+from mixture_builder.teacher.rater import RATE_TEMPLATE, QualityFilter, QualityRater
+from mixture_builder.teacher.templates import load_template
+from mixture_builder.work_dir import check_inputs_exist, local_path, teacher_fingerprint
+from mixture_builder.work_dir import prepare_work_dir as prepare
 
 STAGES: tuple[str, ...] = ("decont_index", "ingest", "dedup", "score", "cluster", "distill", "rerate", "assemble")
-
-
-def stage_dir(config: DistillConfig, name: str) -> Path:
-    """Folder of one stage's intermediate output (``{output}/.lm-mixup/<name>``)."""
-    return config.work_dir / name
-
-
-def logs_dir(config: DistillConfig, stage: str) -> Path:
-    """datatrove logging folder of one stage."""
-    return config.work_dir / "logs" / stage
 
 
 def config_fingerprint(config: DistillConfig) -> dict[str, Any]:
     """Everything that changes the result: the options (not the push target, report flag, workers or the
     teachers' request knobs), the prompt template versions and the distilling checkpoint's content."""
-    from mixture_builder.distill.checkpoint import checkpoint_fingerprint
-    from mixture_builder.distill.distiller import distill_template
-    from mixture_builder.teacher.rater import RATE_TEMPLATE
-    from mixture_builder.teacher.templates import load_template
-    from mixture_builder.work_dir import local_path, teacher_fingerprint
 
     data = config.to_dict()
     for key in ("output", "push_to", "private", "report", "workers", "input_hash"):
@@ -74,8 +81,6 @@ def input_paths(config: DistillConfig) -> dict[str, str]:
 def prepare_work_dir(config: DistillConfig, *, fresh: bool = False) -> None:
     """Create ``.lm-mixup/``; start over (with a WARNING naming what changed) when the settings or the input
     files changed since the last run, or when ``fresh``."""
-    from mixture_builder.input_fingerprint import input_fingerprint
-    from mixture_builder.work_dir import prepare_work_dir as prepare
 
     inputs = input_fingerprint(input_paths(config), content_hash=config.input_hash, exclude=[config.output])
     prepare(config.work_dir, config_fingerprint(config), inputs=inputs, on_change="restart",
@@ -90,8 +95,6 @@ def _writer(folder: Path, *, compression: str | None = "gzip"):
 
 
 def _reader(folder: Path):
-    from mixture_builder.distill.steps import StageOutputReader
-
     return StageOutputReader(str(folder), glob_pattern="*.jsonl.gz", compression="gzip")
 
 
@@ -108,8 +111,6 @@ def _rater(config: DistillConfig, use_cache: bool, *, only_unscored: bool = Fals
     ``unrated_<reason>``) so the next filter drops it into an audit folder."""
     from dataclasses import replace
 
-    from mixture_builder.distill.steps import RateUnscored
-    from mixture_builder.teacher.rater import QualityRater
 
     rater = config.scoring.rater
     cls = RateUnscored if only_unscored else QualityRater
@@ -118,8 +119,6 @@ def _rater(config: DistillConfig, use_cache: bool, *, only_unscored: bool = Fals
 
 def ingest_pipeline(config: DistillConfig) -> list[Any]:
     """Readers (one per pool) → normalise → [decontaminate] → ``ingest/``."""
-    from mixture_builder.distill.steps import NormaliseInstruction
-    from mixture_builder.readers.steps import RawReader
 
     steps: list[Any] = [
         RawReader(pool.path, format=pool.format, on_error=config.on_error, limit=pool.limit or -1,
@@ -128,8 +127,6 @@ def ingest_pipeline(config: DistillConfig) -> list[Any]:
     ]
     steps.append(NormaliseInstruction())
     if config.decontamination.test_sets:
-        from mixture_builder.distill.decont import decont_filter
-
         dec = config.decontamination
         steps.append(decont_filter(str(config.work_dir / "decont_index"), n_grams=dec.n_grams,
                                    find_query_ngrams=dec.find_query_ngrams,
@@ -141,14 +138,10 @@ def ingest_pipeline(config: DistillConfig) -> list[Any]:
 def pool_executors(config: DistillConfig, *, use_cache: bool = True) -> dict[str, Any]:
     """The chained executors of the stages that prepare the pool: [decont_index →] ingest → dedup → score
     (``scored/``: deduplicated records with a 0–5 ``quality``). ``lm-mixup select`` runs only these."""
-    from mixture_builder.clustering.pipelines import dedup_plan
-    from mixture_builder.distill.steps import AttachExistingScore, RequireScore
 
     executors: dict[str, Any] = {}
     previous = None
     if config.decontamination.test_sets:
-        from mixture_builder.distill.decont import BenchmarkIndexer
-
         dec = config.decontamination
         executors["decont_index"] = previous = _executor(config, "decont_index", [BenchmarkIndexer(
             str(config.work_dir / "decont_index"), dec.test_sets, n_grams=dec.n_grams,
@@ -177,10 +170,6 @@ def pool_executors(config: DistillConfig, *, use_cache: bool = True) -> dict[str
 
 def build_executors(config: DistillConfig, *, use_cache: bool = True) -> dict[str, Any]:
     """The chained stage executors (the last one's ``run()`` runs them all)."""
-    from mixture_builder.distill.assemble import AssembleDataset
-    from mixture_builder.distill.clusters import SplitAndCluster
-    from mixture_builder.distill.distiller import distiller_step
-    from mixture_builder.distill.steps import ParseDistillation
 
     executors = pool_executors(config, use_cache=use_cache)
     previous = executors["score"]
@@ -201,8 +190,6 @@ def build_executors(config: DistillConfig, *, use_cache: bool = True) -> dict[st
         _writer(stage_dir(config, "distilled")),
     ], tasks=config.tasks, depends=previous)
     if config.merge.rerate:
-        from mixture_builder.teacher.rater import QualityFilter
-
         executors["rerate"] = previous = _executor(config, "rerate", [
             _reader(stage_dir(config, "distilled")),
             _rater(config, use_cache),
@@ -215,7 +202,6 @@ def build_executors(config: DistillConfig, *, use_cache: bool = True) -> dict[st
 
 def check_inputs(config: DistillConfig) -> None:
     """Fail before any work when a local input path is missing (URLs are left to the readers)."""
-    from mixture_builder.work_dir import check_inputs_exist
 
     check_inputs_exist(input_paths(config).items(), config_fields=True)
 
@@ -232,8 +218,6 @@ def run_distill(config: DistillConfig, *, use_cache: bool = True, fresh: bool = 
     stats_path = Path(config.output) / "stats.json"
     stats = json.loads(stats_path.read_text()) if stats_path.is_file() else {}
     if config.push_to:
-        from hub.push import push_folder
-
         stats["pushed_to"] = push_folder(config.output, config.push_to, private=config.private,
                                          message="lm-mixup distill")
     return stats

@@ -10,14 +10,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from mixture_builder.distill.card import clusters_by_id
 from mixture_builder.distill.config import DistillConfig
+from mixture_builder.distill.work_folder import read_docs
 
 REPORT_FILE = "report.html"
 
 
 def _outcomes(config: DistillConfig) -> dict[str, dict[str, Any]]:
     """Per cluster id: the distillation and its fate in the rejects / re-rating intermediates."""
-    from mixture_builder.distill.assemble import read_docs
 
     work = config.work_dir
     outcome: dict[str, dict[str, Any]] = {}
@@ -40,7 +41,6 @@ def write_report(config: DistillConfig, stats: dict[str, Any], selected: dict[st
     passed re-rating, by id."""
     import jinja2
 
-    from mixture_builder.distill.card import clusters_by_id
 
     outcomes = _outcomes(config)
     clusters = []

@@ -8,9 +8,11 @@ from typing import Any
 
 from datatrove.data import Document
 
+from mixture_builder.clustering.embeddings import embed_texts
+from mixture_builder.clustering.longtail import long_tail_scores
 from mixture_builder.distill.config import MergeConfig
 from mixture_builder.distill.parse import sample_prompt
-from mixture_builder.records import instruction_fields
+from mixture_builder.records import instruction_fields, render_instruction
 
 DISTILLED = "distilled"
 ORIGINAL = "original"
@@ -57,9 +59,6 @@ def add_long_tail(rows: Sequence[dict[str, Any]], k: int = 15, model_name: str |
     (the paper's long-tail score; rarer content scores higher)."""
     if not rows:
         return
-    from mixture_builder.clustering.embeddings import embed_texts
-    from mixture_builder.clustering.longtail import long_tail_scores
-    from mixture_builder.records import render_instruction
 
     vectors = embed_texts([render_instruction(r["instruction"], r["input"], r["output"]) for r in rows], model_name)
     scores = long_tail_scores(vectors, k=min(k, max(1, len(rows) - 1)))

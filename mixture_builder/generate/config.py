@@ -14,6 +14,7 @@ from typing import Any
 
 from mixture_builder.config_io import build_config, field_help, help_field, load_config
 from mixture_builder.errors import ConfigError
+from mixture_builder.generate.noise import NOISE_FUNCTIONS
 from mixture_builder.generate.sections import (
     DEGRADATION_STYLES,
     DEMO_SOURCE,
@@ -171,7 +172,6 @@ class BuildConfig:
                 f"unknown styles {bad_styles or self.degradation_styles}",
                 f"use some of {', '.join(DEGRADATION_STYLES)}",
             )
-        from mixture_builder.generate.noise import NOISE_FUNCTIONS
 
         bad_noise = [name for name in self.noise_functions if name not in NOISE_FUNCTIONS]
         if bad_noise or (self.noise_variants and not self.noise_functions):

@@ -24,9 +24,14 @@ from pathlib import Path
 from typing import Any
 
 from mixture_builder.generate.config import BuildConfig
+from mixture_builder.generate.sample_templates import template_versions
+from mixture_builder.generate.steps import AssembleMixture, NoiseVariants, PushFolder, WriteMixtureDataset
+from mixture_builder.generate.teacher_steps import DegradeSamples, WriteReasoning, WriteSamples, source_steps
+from mixture_builder.generate.work_folder import stage_dirs
+from mixture_builder.input_fingerprint import input_fingerprint
 from mixture_builder.step_ids import tag_steps
-
-STAGES: tuple[str, ...] = ("samples", "assemble", "publish", "push")
+from mixture_builder.teacher.rater import QualityFilter, QualityRater
+from mixture_builder.work_dir import check_inputs_exist, local_path, prepare_work_dir, teacher_fingerprint
 
 # Options that do not change what the build produces (a rerun may change them freely). Of the executor only
 # ``tasks`` counts: it decides how datatrove shards the input, and completion is recorded per task rank.
@@ -50,8 +55,6 @@ class BuildResult:
 def config_fingerprint(config: BuildConfig) -> dict[str, Any]:
     """What changes the build's output: the options (not the output or push settings, nor the executor except
     its ``tasks``, nor the teacher's request knobs) and the prompt template versions."""
-    from mixture_builder.generate.sample_templates import template_versions
-    from mixture_builder.work_dir import local_path, teacher_fingerprint
 
     data = {k: v for k, v in config.to_dict().items() if k not in _VOLATILE}
     data["executor_tasks"] = config.executor.tasks
@@ -67,8 +70,6 @@ def config_fingerprint(config: BuildConfig) -> dict[str, Any]:
 def check_work_dir(config: BuildConfig, *, fresh: bool = False) -> None:
     """Refuse to resume an output folder that was started with other settings or from other source files (see
     :mod:`mixture_builder.work_dir`); ``fresh`` starts over."""
-    from mixture_builder.input_fingerprint import input_fingerprint
-    from mixture_builder.work_dir import check_inputs_exist, prepare_work_dir
 
     sources = {f"sources[{i}].path": source.resolved_path for i, source in enumerate(config.sources)}
     check_inputs_exist(((name, str(path)) for name, path in sources.items()), config_fields=True)
@@ -77,29 +78,10 @@ def check_work_dir(config: BuildConfig, *, fresh: bool = False) -> None:
                      output=config.output_dir, fresh=fresh)
 
 
-def stage_dirs(config: BuildConfig) -> dict[str, Path]:
-    """Logging dir of every stage, and the intermediate data folders."""
-    work = config.work_dir
-    dirs = {stage: work / "logs" / stage for stage in STAGES}
-    if config.push_to:
-        dirs["push"] = work / "logs" / f"push-{config.push_to.replace('/', '--')}"
-    dirs["samples_data"] = work / "samples"
-    dirs["records_data"] = work / "records"
-    return dirs
-
-
 def samples_pipeline(config: BuildConfig) -> list[Any]:
     """Stage 1: passages → rated targets and their low-quality variants."""
     from datatrove.pipeline.writers import JsonlWriter
 
-    from mixture_builder.generate.steps import NoiseVariants
-    from mixture_builder.generate.teacher_steps import (
-        DegradeSamples,
-        WriteReasoning,
-        WriteSamples,
-        source_steps,
-    )
-    from mixture_builder.teacher.rater import QualityFilter, QualityRater
 
     dirs = stage_dirs(config)
     steps: list[Any] = list(source_steps(config))
@@ -121,7 +103,6 @@ def assemble_pipeline(config: BuildConfig) -> list[Any]:
     from datatrove.pipeline.readers import JsonlReader
     from datatrove.pipeline.writers import JsonlWriter
 
-    from mixture_builder.generate.steps import AssembleMixture
 
     dirs = stage_dirs(config)
     return [
@@ -135,7 +116,6 @@ def publish_pipeline(config: BuildConfig) -> list[Any]:
     """Stage 3: records → Parquet shards, stats.json, card."""
     from datatrove.pipeline.readers import JsonlReader
 
-    from mixture_builder.generate.steps import WriteMixtureDataset
 
     return [JsonlReader(str(stage_dirs(config)["records_data"]), glob_pattern="*.jsonl.gz"),
             WriteMixtureDataset(config)]
@@ -143,7 +123,6 @@ def publish_pipeline(config: BuildConfig) -> list[Any]:
 
 def push_pipeline(config: BuildConfig) -> list[Any]:
     """Stage 4: upload the output folder to ``config.push_to``."""
-    from mixture_builder.generate.steps import PushFolder
 
     return [PushFolder(str(config.output_dir), config.push_to, private=config.private)]
 

@@ -17,8 +17,10 @@ import json
 from collections import Counter
 from typing import Any
 
+from dataset_cards.dataset_card import DatasetCardInfo, write_dataset_card
 from mixture_builder.generate.config import BuildConfig
-from mixture_builder.generate.steps import read_stage_stats, stat_total
+from mixture_builder.generate.sample_templates import template_versions
+from mixture_builder.generate.work_folder import read_stage_stats, stage_dirs, stat_total
 from mixture_builder.step_ids import step_id_of
 
 # Stage → (the step_id of its steps, counter of documents in, counter of documents out).
@@ -68,7 +70,6 @@ def stage_summary(steps: list[dict[str, Any]], in_label: str, out_label: str) ->
 
 def collect_stages(config: BuildConfig) -> tuple[dict[str, Any], dict[str, Any], dict[str, int], dict[str, float]]:
     """Per-stage summaries, per-step raw totals, teacher usage and timings of the finished stages."""
-    from mixture_builder.generate.pipeline import stage_dirs
 
     dirs = stage_dirs(config)
     raw = {stage: read_stage_stats(dirs[stage]) for stage in ("samples", "assemble")}
@@ -145,8 +146,6 @@ def parameters(config: BuildConfig) -> dict[str, Any]:
 
 def write_card(config: BuildConfig, stats: dict[str, Any]) -> None:
     """Write ``{output}/README.md`` (and its figures) for the built folder."""
-    from dataset_cards.dataset_card import DatasetCardInfo, write_dataset_card
-    from mixture_builder.generate.sample_templates import template_versions
 
     sources = [{"name": src.path if src.path != "package:demo" else "lm-mixup demo corpus", "path": src.path}
                for src in config.sources]

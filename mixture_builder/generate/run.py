@@ -9,6 +9,11 @@ from typing import Any
 
 from mixture_builder.generate.config import DEMO_SOURCE, BuildConfig
 from mixture_builder.generate.pipeline import BuildResult, build_mixture
+from mixture_builder.generate.steps import TARGET
+from mixture_builder.generate.teacher_steps import DegradeSamples, WriteSamples, source_steps
+from mixture_builder.teacher.config import TeacherConfig
+from mixture_builder.teacher.estimate import estimate
+from mixture_builder.teacher.rater import QualityRater
 
 DEMO_OUTPUT = "demo-output/mixture"
 
@@ -41,7 +46,6 @@ def load_config(
 def demo_config() -> BuildConfig:
     """The embedded demo (the same settings as ``configs/build_demo.yaml``): the packaged corpus, the embedded
     SmolLM2-135M teacher and rater on CPU, sized to finish in minutes on two cores."""
-    from mixture_builder.teacher.config import TeacherConfig
 
     return BuildConfig(
         output=DEMO_OUTPUT,
@@ -83,10 +87,6 @@ def make_plan(config: BuildConfig) -> Plan:
     the size of a short sample) — upper bounds, as if every sample parsed and passed the rater."""
     from datatrove.data import Document
 
-    from mixture_builder.generate.steps import TARGET
-    from mixture_builder.generate.teacher_steps import DegradeSamples, WriteSamples, source_steps
-    from mixture_builder.teacher.estimate import estimate
-    from mixture_builder.teacher.rater import QualityRater
 
     stream = None
     for step in source_steps(config):

@@ -11,18 +11,19 @@ Documents between steps (JSONL under ``{output}/.lm-mixup/``):
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
 from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
+from dataset_cards.layout import write_dataset_folder
+from hub.push import push_folder
+from mixture_builder.clustering.embeddings import embed_texts
 from mixture_builder.errors import InputError
 from mixture_builder.generate.assemble import Target, Variant, build_records
 from mixture_builder.generate.config import BuildConfig
 from mixture_builder.generate.noise import add_noise, stable_seed
+from mixture_builder.generate.report import write_card, write_stats
 from mixture_builder.mixture_format import MIXTURE_FIELDS
 
 TARGET = "mixture_target"
@@ -122,8 +123,6 @@ class AssembleMixture(PipelineStep):
             ordered = sorted(targets.values(), key=lambda t: t.id)
             embeddings = None
             if self.config.cross_topic and ordered:
-                from mixture_builder.clustering.embeddings import embed_texts
-
                 embeddings = embed_texts([t.text for t in ordered], self.config.embedding_model)
             tables, dropped = build_records(
                 ordered, [v for v in variants.values() if v.target_id in targets], embeddings, self.config
@@ -150,9 +149,6 @@ class WriteMixtureDataset(PipelineStep):
         self.config = config
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
-        from dataset_cards.layout import write_dataset_folder
-        from mixture_builder.generate.report import write_card, write_stats
-
         tables: dict[str, dict[str, list[dict[str, Any]]]] = {
             "sft": {"train": [], "test": []}, "grpo": {"train": [], "test": []},
         }
@@ -185,29 +181,6 @@ class WriteMixtureDataset(PipelineStep):
         yield  # a generator with nothing to pass on
 
 
-def read_stage_stats(logging_dir: str | Path) -> list[dict[str, Any]]:
-    """The merged datatrove stats of one finished stage (``[]`` when it has not finished)."""
-    path = Path(logging_dir) / "stats.json"
-    if not path.is_file():
-        return []
-    return json.loads(path.read_text())
-
-
-def stat_total(value: Any) -> int:
-    """The total of one datatrove stat entry (an int, or a dict with ``total``)."""
-    if isinstance(value, dict):
-        return int(value.get("total", 0))
-    return int(value or 0)
-
-
-def documents_of(steps: Iterable[dict[str, Any]], name_part: str, label: str) -> int | None:
-    """Total of ``label`` in the first step whose name contains ``name_part`` (None: no such step)."""
-    for step in steps:
-        if name_part in step.get("name", ""):
-            return stat_total(step.get("stats", {}).get(label, 0))
-    return None
-
-
 class PushFolder(PipelineStep):
     """Upload a finished dataset folder to a Hub dataset repo (``.lm-mixup/`` is never uploaded)."""
 
@@ -221,8 +194,6 @@ class PushFolder(PipelineStep):
         self.private = private
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
-        from hub.push import push_folder
-
         with self.track_time("push"):
             push_folder(self.folder, self.repo_id, repo_type="dataset", private=self.private,
                         message="Upload MIXTURE built with lm-mixup")

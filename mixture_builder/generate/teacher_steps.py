@@ -20,7 +20,9 @@ from mixture_builder.generate.config import BuildConfig
 from mixture_builder.generate.noise import stable_seed
 from mixture_builder.generate.sample_templates import LAYOUTS, PACKAGE, SampleTemplate, teacher_label
 from mixture_builder.generate.samples import TASK_NAMES, SampleParseError, clean_variant
-from mixture_builder.generate.steps import TARGET, variant_doc
+from mixture_builder.generate.steps import TARGET, KeepFirstSegments, variant_doc
+from mixture_builder.readers.segment import PassageSegmenter
+from mixture_builder.readers.steps import RawReader
 from mixture_builder.teacher.steps import TeacherStep
 from mixture_builder.teacher.templates import OutputParseError, load_template
 from mixture_builder.teacher.types import ChatRequest, ChatResult
@@ -28,9 +30,6 @@ from mixture_builder.teacher.types import ChatRequest, ChatResult
 
 def source_steps(config: BuildConfig) -> list[Any]:
     """Reader and segmenter steps of every source (datatrove readers pass earlier documents through)."""
-    from mixture_builder.generate.steps import KeepFirstSegments
-    from mixture_builder.readers.segment import PassageSegmenter
-    from mixture_builder.readers.steps import RawReader
 
     steps: list[Any] = []
     for source in config.sources:

@@ -7,6 +7,8 @@ from typing import Any
 
 from dataset_cards.dataset_card import DatasetCardInfo, write_dataset_card
 from mixture_builder.select.config import SelectConfig
+from mixture_builder.teacher.rater import RATE_TEMPLATE
+from mixture_builder.teacher.templates import load_template
 
 DESCRIPTIONS: dict[str, str] = {
     "random": "a uniform random sample of the pool (seeded)",
@@ -39,9 +41,6 @@ def write_select_card(config: SelectConfig, method: str, folder: Path, stats: di
     """Write ``folder/README.md``; ``stats.json`` keeps the card's inputs so ``lm-mixup card`` renders it again."""
     templates: dict[str, str] = {}
     if config.scoring.rate_missing:
-        from mixture_builder.teacher.rater import RATE_TEMPLATE
-        from mixture_builder.teacher.templates import load_template
-
         templates["rate_quality"] = load_template(RATE_TEMPLATE).version
     sources = [{"name": p.source or Path(p.path).name, "license": p.license, "path": p.path}
                for p in config.pools]

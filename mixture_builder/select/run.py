@@ -26,6 +26,8 @@ from mixture_builder.errors import InputError
 from mixture_builder.select.card import write_select_card
 from mixture_builder.select.config import SelectConfig
 from mixture_builder.select.methods import select_rows
+from mixture_builder.teacher.rater import RATE_TEMPLATE
+from mixture_builder.teacher.templates import load_template
 from mixture_builder.work_dir import local_path, prepare_work_dir, teacher_fingerprint
 
 logger = logging.getLogger(__name__)
@@ -33,8 +35,6 @@ logger = logging.getLogger(__name__)
 
 def pool_fingerprint(config: DistillConfig) -> dict[str, Any]:
     """What changes the scored pool: the pool-preparation settings and the rater's prompt template."""
-    from mixture_builder.teacher.rater import RATE_TEMPLATE
-    from mixture_builder.teacher.templates import load_template
 
     data = config.to_dict()
     keep = {key: data[key] for key in ("pools", "on_error", "dedup", "scoring", "decontamination", "tasks")}

@@ -3,24 +3,15 @@
 ``TeacherConfig`` (config.py) → ``Teacher.from_config(cfg).generate([ChatRequest(...)])`` (client.py);
 ``load_template("package:name")`` (templates.py); ``TeacherStep`` (steps.py) for datatrove steps;
 ``QualityRater`` / ``QualityFilter`` / ``compress_score`` (rater.py); ``FakeOpenAIServer`` (testing.py) for tests;
-``embedded_model_dir`` (embedded.py); ``estimate`` (estimate.py) for dry runs. Heavy modules are imported lazily.
+``embedded_model_dir`` (embedded.py); ``estimate`` (estimate.py) for dry runs.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
+from mixture_builder.teacher.client import Teacher
 from mixture_builder.teacher.config import TeacherConfig
 from mixture_builder.teacher.templates import OutputParseError, PromptTemplate, load_template
 from mixture_builder.teacher.types import ChatRequest, ChatResult
 
 __all__ = ["ChatRequest", "ChatResult", "OutputParseError", "PromptTemplate", "Teacher", "TeacherConfig",
            "load_template"]
-
-
-def __getattr__(name: str) -> Any:
-    if name == "Teacher":
-        from mixture_builder.teacher.client import Teacher
-
-        return Teacher
-    raise AttributeError(name)

@@ -20,6 +20,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from mixture_builder.teacher.embedded import EmbeddedTransport
+from mixture_builder.teacher.http import make_http_transport
+from mixture_builder.teacher.vllm import VLLMTransport
+
 if TYPE_CHECKING:
     from typing_extensions import Self
 
@@ -180,14 +184,9 @@ class Teacher:
     def _make_transport(self) -> Any:
         backend = self.config.backend
         if backend == "embedded":
-            from mixture_builder.teacher.embedded import EmbeddedTransport
-
             return EmbeddedTransport(self.config)
         if backend == "vllm":
-            from mixture_builder.teacher.vllm import VLLMTransport
-
             return VLLMTransport(self.config)
-        from mixture_builder.teacher.http import make_http_transport
 
         return make_http_transport(self.config)
 

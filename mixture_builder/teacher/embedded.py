@@ -27,6 +27,7 @@ from typing import Any
 
 from mixture_builder.errors import ConfigError, InputError
 from mixture_builder.teacher.config import EMBEDDED_MODEL, TeacherConfig, default_cache_root
+from mixture_builder.teacher.guided import integer_fields, json_prefix_fn
 from mixture_builder.teacher.types import ChatResult
 
 GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -95,7 +96,6 @@ def generate_batch(model_dir: str, conversations: list[list[dict[str, Any]]], *,
     ``response_format`` of bounded integers is decoded under guidance (``guided.py``)."""
     import torch
 
-    from mixture_builder.teacher.guided import integer_fields, json_prefix_fn
 
     tokenizer, model = load_model(model_dir, dtype)
     prompts = [tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)

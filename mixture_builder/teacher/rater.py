@@ -19,8 +19,10 @@ from datatrove.pipeline.filters.base_filter import BaseFilter
 
 from mixture_builder.errors import ConfigError
 from mixture_builder.mixture_format import TASKS, task_of
+from mixture_builder.readers import read_records
 from mixture_builder.records import instruction_fields
 from mixture_builder.teacher.config import TeacherConfig
+from mixture_builder.teacher.estimate import estimate
 from mixture_builder.teacher.steps import TeacherStep
 from mixture_builder.teacher.templates import PromptTemplate, load_template
 from mixture_builder.teacher.types import ChatRequest, ChatResult
@@ -135,13 +137,10 @@ def rate_records(input: str, output: str | Path, config: TeacherConfig, *, thres
     estimate the calls, tokens and cost. Returns a summary (counts, scores, teacher accounting)."""
     import json
 
-    from mixture_builder.readers import read_records
 
     rater = QualityRater(config, on_parse_error="keep")
     docs = read_records(input, limit=limit)
     if dry_run:
-        from mixture_builder.teacher.estimate import estimate
-
         return {"dry_run": estimate(docs, config, step=rater).as_dict()}
     stream = rater.run(docs)
     if threshold is not None:

@@ -31,6 +31,7 @@ from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
 from mixture_builder.teacher.accounting import TeacherStats
+from mixture_builder.teacher.client import Teacher
 from mixture_builder.teacher.config import TeacherConfig
 from mixture_builder.teacher.types import ChatRequest, ChatResult
 
@@ -69,7 +70,6 @@ class TeacherStep(PipelineStep):
     def teacher(self) -> Any:
         """The step's ``Teacher`` (created in the worker process on first use)."""
         if self._teacher is None or self._teacher_pid != os.getpid():  # a forked worker builds its own
-            from mixture_builder.teacher.client import Teacher
 
             self._teacher = Teacher.from_config(self.teacher_config)
             self._teacher_pid = os.getpid()

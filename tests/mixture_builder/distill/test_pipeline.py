@@ -61,7 +61,6 @@ def test_renaming_steps_leaves_the_stage_table_unchanged(run, tmp_path, monkeypa
 
 
 def _rows(config: DistillConfig) -> list[dict]:
-
     return load_train(config.output).to_list()
 
 
@@ -81,7 +80,7 @@ def test_output_loads_with_datasets_and_has_both_origins(run):
 
 
 def test_distilled_rows_point_at_input_rows_of_one_cluster(run):
-    from mixture_builder.distill.assemble import read_docs
+    from mixture_builder.distill.work_folder import read_docs
     from mixture_builder.readers import read_records
 
     config, _, _ = run
@@ -127,7 +126,7 @@ def test_counts_add_up_in_stats_and_card(run):
 
 
 def test_report_shows_every_cluster_and_escapes_text(run):
-    from mixture_builder.distill.assemble import read_docs
+    from mixture_builder.distill.work_folder import read_docs
 
     config, _, _ = run
     html = (Path(config.output) / "report.html").read_text()
