@@ -15,7 +15,7 @@ from dataset_cards.build_stats import record_card_info
 from dataset_cards.card_info import DatasetCardInfo
 from dataset_cards.columns import describe_columns
 from dataset_cards.folder_stats import FolderStats, read_folder_stats
-from dataset_cards.layout import folder_metadata
+from dataset_cards.folder_yaml import folder_metadata
 from dataset_cards.licenses import license_metadata, license_table
 from dataset_cards.plots import bar_chart, value_sort_key
 from dataset_cards.redact import strip_secrets

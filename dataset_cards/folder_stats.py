@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dataset_cards.layout import parquet_files
 from dataset_cards.licenses import split_license_counts
+from dataset_cards.shards import parquet_files
 
 CLUSTER_COLUMNS: tuple[str, ...] = ("cluster_size", "inputs", "source_ids")
 """Columns a cluster size is read from, in order of preference."""

@@ -16,8 +16,8 @@ from typing import Any
 
 from dataset_cards.build_stats import info_from_stats, load_stats_json
 from dataset_cards.dataset_card import write_dataset_card
-from dataset_cards.layout import folder_configs
 from dataset_cards.model_card import TRAINING_INFO_FILE, ModelCardInfo, write_model_card
+from dataset_cards.shards import folder_configs
 from mixture_builder.errors import ConfigError, InputError
 
 KINDS = ("auto", "dataset", "model")

@@ -57,6 +57,10 @@ class LMMixupSFTConfig(SFTConfig, _RunFields):
     """Cold-start SFT on MIXTURE's ``sft`` config (prompt-completion, loss on the completion only)."""
 
     dataset_config: str = field(default="sft", metadata={"help": "MIXTURE config to train on."})
+    completion_only_loss: bool | None = field(
+        default=True,
+        metadata={"help": "Train on the completion tokens only (the paper); the prompt's tokens get label -100."},
+    )
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -101,8 +101,9 @@ def _prepare(config: LMMixupSFTConfig | LMMixupGRPOConfig, stage: str) -> tuple[
     return tokenizer, train, evaluation, reports
 
 
-def run_sft(config: LMMixupSFTConfig, *, resume: bool | str = False) -> Path:
-    """Cold-start SFT; returns the folder of the final model."""
+def sft_trainer(config: LMMixupSFTConfig) -> tuple[Any, dict[str, FormatReport]]:
+    """TRL's ``SFTTrainer`` on MIXTURE's prompt-completion records (loss on the completion only, as set by
+    ``config.completion_only_loss``) and the records kept/skipped per split."""
     from trl import SFTTrainer
 
     tokenizer, train, evaluation, reports = _prepare(config, "sft")
@@ -113,6 +114,12 @@ def run_sft(config: LMMixupSFTConfig, *, resume: bool | str = False) -> Path:
         eval_dataset=evaluation,
         processing_class=tokenizer,
     )
+    return trainer, reports
+
+
+def run_sft(config: LMMixupSFTConfig, *, resume: bool | str = False) -> Path:
+    """Cold-start SFT; returns the folder of the final model."""
+    trainer, reports = sft_trainer(config)
     return _train_and_save(trainer, config, "sft", reports, resume)
 
 

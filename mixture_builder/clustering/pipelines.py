@@ -80,53 +80,58 @@ def dedup_plan(
 
     ``exclusion_writer(kind)`` ("exact" | "near"), when given, makes the writer of the removed records (they
     carry ``duplicate_of``)."""
-    from datatrove.pipeline.dedup import (
-        MinhashDedupBuckets,
-        MinhashDedupCluster,
-        MinhashDedupSignature,
-    )
-    from datatrove.pipeline.dedup.exact_dedup import ExactDedupConfig, ExactDedupSignature
-    from datatrove.pipeline.dedup.minhash import MinhashConfig
-
-
     work = Path(work_dir)
     make = executor_factory or local_executor_factory(work)
     plan = Plan()
-    prefix: list[PipelineStep] = []
 
     def excl(kind: str) -> PipelineStep | None:
         return exclusion_writer(kind) if exclusion_writer else None
 
     if exact:
-        cfg = ExactDedupConfig(content_getter=normalised_content)
-        sigs = make([reader(), IdIndexWriter(work / "exact/ids"),
-                     ExactDedupSignature(str(work / "exact/sigs"), cfg, finder_workers=finder_workers)],
-                    tasks=tasks, name="exact_1_signatures", depends=depends)
-        links = make([ExactDuplicateLinks(str(work / "exact/sigs"), str(work / "exact/links"),
-                                          str(work / "exact/ids"))],
-                     tasks=finder_workers, name="exact_2_links", depends=sigs)
-        plan.executors += [sigs, links]
-        depends = links
-        prefix = [DuplicateFilter(str(work / "exact/links"), "exact_duplicate", excl("exact"))]
+        plan.executors += _exact_stages(reader, work, make, tasks, finder_workers, depends)
+        depends = plan.executors[-1]
+        plan.steps.append(DuplicateFilter(str(work / "exact/links"), "exact_duplicate", excl("exact")))
     if near:
-        mh = minhash_config or MinhashConfig()
         # the signatures must see the records the final pass sees after the exact filter; that pass alone
         # writes (and reports) the exact duplicates, so this copy of the filter has no exclusion writer
         skip_exact = [DuplicateFilter(str(work / "exact/links"), "exact_duplicate")] if exact else []
-        sigs = make([reader(), *skip_exact, IdIndexWriter(work / "near/ids"),
-                     MinhashDedupSignature(str(work / "near/sigs"), config=mh)],
-                    tasks=tasks, name="near_1_signatures", depends=depends)
-        buckets = make([MinhashDedupBuckets(str(work / "near/sigs"), str(work / "near/buckets"), config=mh)],
-                       tasks=mh.num_buckets, name="near_2_buckets", depends=sigs)
-        clusters = make([MinhashDedupCluster(str(work / "near/buckets"), str(work / "near/clusters"), config=mh,
-                                             save_cluster_id=True),
-                         MinhashDuplicateLinks(str(work / "near/clusters"), str(work / "near/links"),
-                                               str(work / "near/ids"))],
-                        tasks=1, name="near_3_clusters", depends=buckets)
-        plan.executors += [sigs, buckets, clusters]
-        prefix = [*prefix, DuplicateFilter(str(work / "near/links"), "near_duplicate", excl("near"))]
-    plan.steps = prefix
+        plan.executors += _near_stages(reader, skip_exact, work, make, tasks, minhash_config, depends)
+        plan.steps.append(DuplicateFilter(str(work / "near/links"), "near_duplicate", excl("near")))
     return plan
+
+
+def _exact_stages(reader: ReaderFactory, work: Path, make: ExecutorFactory, tasks: int, finder_workers: int,
+                  depends: Any) -> list[Any]:
+    """Exact signatures (one per record, with an id index) → duplicate links."""
+    from datatrove.pipeline.dedup.exact_dedup import ExactDedupConfig, ExactDedupSignature
+
+    cfg = ExactDedupConfig(content_getter=normalised_content)
+    sigs = make([reader(), IdIndexWriter(work / "exact/ids"),
+                 ExactDedupSignature(str(work / "exact/sigs"), cfg, finder_workers=finder_workers)],
+                tasks=tasks, name="exact_1_signatures", depends=depends)
+    links = make([ExactDuplicateLinks(str(work / "exact/sigs"), str(work / "exact/links"), str(work / "exact/ids"))],
+                 tasks=finder_workers, name="exact_2_links", depends=sigs)
+    return [sigs, links]
+
+
+def _near_stages(reader: ReaderFactory, before: list[PipelineStep], work: Path, make: ExecutorFactory, tasks: int,
+                 minhash_config: Any, depends: Any) -> list[Any]:
+    """MinHash signatures (after ``before``) → buckets → clusters and duplicate links (datatrove's stages)."""
+    from datatrove.pipeline.dedup import MinhashDedupBuckets, MinhashDedupCluster, MinhashDedupSignature
+    from datatrove.pipeline.dedup.minhash import MinhashConfig
+
+    mh = minhash_config or MinhashConfig()
+    sigs = make([reader(), *before, IdIndexWriter(work / "near/ids"),
+                 MinhashDedupSignature(str(work / "near/sigs"), config=mh)],
+                tasks=tasks, name="near_1_signatures", depends=depends)
+    buckets = make([MinhashDedupBuckets(str(work / "near/sigs"), str(work / "near/buckets"), config=mh)],
+                   tasks=mh.num_buckets, name="near_2_buckets", depends=sigs)
+    clusters = make([MinhashDedupCluster(str(work / "near/buckets"), str(work / "near/clusters"), config=mh,
+                                         save_cluster_id=True),
+                     MinhashDuplicateLinks(str(work / "near/clusters"), str(work / "near/links"),
+                                           str(work / "near/ids"))],
+                    tasks=1, name="near_3_clusters", depends=buckets)
+    return [sigs, buckets, clusters]
 
 
 def cluster_plan(

@@ -60,7 +60,7 @@ class SplitAndCluster(PipelineStep):
 
     name = "🧺 Split high/low and cluster the low-quality records"
     step_id = "split_and_cluster"
-    type = "🫂 - DEDUP"  # a whole-dataset grouping stage, like datatrove's dedup clustering
+    type = "🧺 - CLUSTER"
 
     def __init__(
         self,

@@ -40,6 +40,10 @@ __all__ = [
 ]
 
 
+def _bad(name: str, problem: str, fix: str) -> ConfigError:
+    return ConfigError(problem, field=name, fix=fix)
+
+
 @dataclass
 class BuildConfig:
     """A MIXTURE build: sources → teacher samples → rating → low-quality variants → clusters → splits."""
@@ -152,82 +156,64 @@ class BuildConfig:
     input_hash: str = help_field(CONTENT_HASH_HELP, default="auto")
 
     def __post_init__(self) -> None:
-        def bad(name: str, problem: str, fix: str) -> ConfigError:
-            return ConfigError(problem, field=name, fix=fix)
-
         if self.on_error not in ("raise", "skip"):
-            raise bad("on_error", f"unknown value {self.on_error!r}", "use 'raise' or 'skip'")
+            raise _bad("on_error", f"unknown value {self.on_error!r}", "use 'raise' or 'skip'")
         if self.input_hash not in CONTENT_HASH_CHOICES:
-            raise bad("input_hash", f"unknown value {self.input_hash!r}",
-                      f"use one of {', '.join(CONTENT_HASH_CHOICES)}")
+            raise _bad("input_hash", f"unknown value {self.input_hash!r}",
+                       f"use one of {', '.join(CONTENT_HASH_CHOICES)}")
         if not self.sources:
-            raise bad("sources", "no sources", "list at least one source folder or file")
+            raise _bad("sources", "no sources", "list at least one source folder or file")
+        self._check_tasks()
+        self._check_variants()
+        self._check_ranges()
+
+    def _check_tasks(self) -> None:
         unknown = [task for task in self.tasks if task not in TASKS]
         if unknown or not self.tasks:
-            raise bad("tasks", f"unknown or empty task list {self.tasks}", f"use some of {', '.join(TASKS)}")
-        bad_styles = [style for style in self.degradation_styles if style not in DEGRADATION_STYLES]
-        if bad_styles or (self.teacher_variants and not self.degradation_styles):
-            raise bad(
-                "degradation_styles",
-                f"unknown styles {bad_styles or self.degradation_styles}",
-                f"use some of {', '.join(DEGRADATION_STYLES)}",
-            )
-
-        bad_noise = [name for name in self.noise_functions if name not in NOISE_FUNCTIONS]
-        if bad_noise or (self.noise_variants and not self.noise_functions):
-            raise bad(
-                "noise_functions",
-                f"unknown noise functions {bad_noise or self.noise_functions}",
-                f"use some of {', '.join(NOISE_FUNCTIONS)}",
-            )
-        for name in ("teacher_variants", "noise_variants", "cross_topic_neighbours"):
-            if getattr(self, name) < 0:
-                raise bad(name, f"must be >= 0, got {getattr(self, name)}", "use 0 or more")
-        if self.teacher_variants + self.noise_variants < 1:
-            raise bad(
-                "noise_variants",
-                "no low-quality variants would be made",
-                "set teacher_variants or noise_variants to 1 or more",
-            )
+            raise _bad("tasks", f"unknown or empty task list {self.tasks}", f"use some of {', '.join(TASKS)}")
         if self.tasks_per_passage is not None and self.tasks_per_passage < 1:
-            raise bad(
-                "tasks_per_passage",
-                f"must be >= 1 or null, got {self.tasks_per_passage}",
-                "use null for every task",
-            )
+            raise _bad("tasks_per_passage", f"must be >= 1 or null, got {self.tasks_per_passage}",
+                       "use null for every task")
         if self.task_weights is not None:
             bad_tasks = [t for t in self.task_weights if t not in self.tasks]
             if bad_tasks or any(w <= 0 for w in self.task_weights.values()):
-                raise bad("task_weights", f"weights need tasks from `tasks` and values > 0, got {self.task_weights}",
-                          "e.g. {mcq: 3.0}; unlisted tasks weigh 1")
+                raise _bad("task_weights", f"weights need tasks from `tasks` and values > 0, got {self.task_weights}",
+                           "e.g. {mcq: 3.0}; unlisted tasks weigh 1")
         if not isinstance(self.inline_reasoning, bool) and any(t not in TASKS for t in self.inline_reasoning):
-            raise bad("inline_reasoning", f"unknown task in {self.inline_reasoning}",
-                      f"use true, false or a list of {', '.join(TASKS)}")
+            raise _bad("inline_reasoning", f"unknown task in {self.inline_reasoning}",
+                       f"use true, false or a list of {', '.join(TASKS)}")
+
+    def _check_variants(self) -> None:
+        bad_styles = [style for style in self.degradation_styles if style not in DEGRADATION_STYLES]
+        if bad_styles or (self.teacher_variants and not self.degradation_styles):
+            raise _bad("degradation_styles", f"unknown styles {bad_styles or self.degradation_styles}",
+                       f"use some of {', '.join(DEGRADATION_STYLES)}")
+        bad_noise = [name for name in self.noise_functions if name not in NOISE_FUNCTIONS]
+        if bad_noise or (self.noise_variants and not self.noise_functions):
+            raise _bad("noise_functions", f"unknown noise functions {bad_noise or self.noise_functions}",
+                       f"use some of {', '.join(NOISE_FUNCTIONS)}")
+        for name in ("teacher_variants", "noise_variants", "cross_topic_neighbours"):
+            if getattr(self, name) < 0:
+                raise _bad(name, f"must be >= 0, got {getattr(self, name)}", "use 0 or more")
+        if self.teacher_variants + self.noise_variants < 1:
+            raise _bad("noise_variants", "no low-quality variants would be made",
+                       "set teacher_variants or noise_variants to 1 or more")
+        if self.noise_max_ops < 1:
+            raise _bad("noise_max_ops", f"must be >= 1, got {self.noise_max_ops}", "use 1 or more")
+
+    def _check_ranges(self) -> None:
         if self.segments_per_document == 0 or self.segments_per_document < -1:
-            raise bad(
-                "segments_per_document",
-                f"must be -1 or > 0, got {self.segments_per_document}",
-                "use -1 for all segments",
-            )
-        if self.noise_max_ops < 1 or self.segment_max_tokens < 16:
-            raise bad(
-                "noise_max_ops",
-                "noise_max_ops must be >= 1 and segment_max_tokens >= 16",
-                "use larger values",
-            )
+            raise _bad("segments_per_document", f"must be -1 or > 0, got {self.segments_per_document}",
+                       "use -1 for all segments")
+        if self.segment_max_tokens < 16:
+            raise _bad("segment_max_tokens", f"must be >= 16, got {self.segment_max_tokens}", "use a larger value")
         if not 0 <= self.quality_threshold <= 5:
-            raise bad(
-                "quality_threshold", f"must be in 0..5, got {self.quality_threshold}", "use 0-5 (paper: 4)"
-            )
+            raise _bad("quality_threshold", f"must be in 0..5, got {self.quality_threshold}", "use 0-5 (paper: 4)")
         if not 0 < self.sft_fraction < 1 or not 0 <= self.test_fraction < 1:
-            raise bad(
-                "sft_fraction",
-                f"need 0 < sft_fraction < 1 and 0 <= test_fraction < 1, got "
-                f"{self.sft_fraction}, {self.test_fraction}",
-                "paper: 0.3 and 0.1",
-            )
+            raise _bad("sft_fraction", f"need 0 < sft_fraction < 1 and 0 <= test_fraction < 1, got "
+                       f"{self.sft_fraction}, {self.test_fraction}", "paper: 0.3 and 0.1")
         if not -1 <= self.cross_topic_min_similarity <= 1:
-            raise bad("cross_topic_min_similarity", "must be in [-1, 1]", "use a cosine similarity")
+            raise _bad("cross_topic_min_similarity", "must be in [-1, 1]", "use a cosine similarity")
 
     # ------------------------------------------------------------------ derived
     def reasoning_inline_for(self, task: str) -> bool:

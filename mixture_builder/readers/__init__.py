@@ -20,10 +20,11 @@ from mixture_builder.readers.families import (
     WikiTextReader,
 )
 from mixture_builder.readers.formats import FORMAT_NAMES, FORMATS, FormatOptions, detect_format
+from mixture_builder.readers.hub_reader import HubReader
 from mixture_builder.readers.provenance import license_from_source_card, license_from_statement
 from mixture_builder.readers.scores import load_score_table
 from mixture_builder.readers.segment import PassageSegmenter, split_passage
-from mixture_builder.readers.steps import HubReader, RawReader
+from mixture_builder.readers.steps import RawReader
 
 __all__ = [
     "FORMATS",

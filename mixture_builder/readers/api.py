@@ -10,7 +10,8 @@ from typing import Any
 from datatrove.data import Document
 
 from mixture_builder.errors import InputError
-from mixture_builder.readers.steps import HubReader, OnError, RawReader
+from mixture_builder.readers.hub_reader import HubReader
+from mixture_builder.readers.steps import OnError, RawReader
 
 _HUB_ID = re.compile(r"^[\w.-]+/[\w.-]+(?::[\w.-]+)?$")
 

@@ -1,5 +1,5 @@
 """Reader steps: datatrove readers that turn raw files (local paths, fsspec URLs, Hub datasets) into canonical
-Documents (see ``mixture_builder.records``).
+Documents (see ``mixture_builder.records``). ``HubReader`` (``hub_reader.py``) reads Hub datasets the same way.
 
 ``RawReader`` detects each file's format from its content and dispatches; the family readers
 (``families.py``: ``AlpacaReader``, ``OasstReader``, ``WikiExtractorReader``…) fix the format.
@@ -17,12 +17,11 @@ from typing import ClassVar, Literal
 from datatrove.data import Document, DocumentsPipeline
 from datatrove.io import DataFileLike, DataFolderLike
 from datatrove.pipeline.readers.base import BaseDiskReader
-from datatrove.pipeline.readers.huggingface import HuggingFaceDatasetReader
 from datatrove.utils.logging import logger
 
 from mixture_builder.errors import ConfigError, InputError
 from mixture_builder.readers.formats import FORMAT_NAMES, FormatOptions, Skipped, detect_format, get_format
-from mixture_builder.readers.provenance import UNKNOWN_LICENSE, find_provenance
+from mixture_builder.readers.provenance import find_provenance
 from mixture_builder.readers.source_file import SourceFile
 
 OnError = Literal["raise", "skip"]
@@ -36,7 +35,7 @@ def _fspath(value: object) -> object:
     return os.fspath(value) if isinstance(value, os.PathLike) else value
 
 
-class _Reading:
+class ReadingMixin:
     """What every reader step shares: options, the raise-or-skip policy and the per-format loop."""
 
     format: str
@@ -108,7 +107,7 @@ class _Reading:
                 yield item
 
 
-class RawReader(_Reading, BaseDiskReader):
+class RawReader(ReadingMixin, BaseDiskReader):
     """Read raw files into canonical Documents, detecting each file's format (or forcing ``format``).
 
     Args:
@@ -256,95 +255,3 @@ class RawReader(_Reading, BaseDiskReader):
         )
 
 
-class HubReader(_Reading, HuggingFaceDatasetReader):
-    """Read a Hugging Face dataset (Hub id or local dataset folder) with the same formats as ``RawReader``.
-
-    Args:
-        dataset: Hub dataset id (``org/name``) or a path ``datasets.load_dataset`` accepts.
-        split: the split to read.
-        Other arguments as for ``RawReader``; ``source`` defaults to the dataset's name, ``license`` to the
-        license in the dataset's info (else ``"unknown"``).
-    """
-
-    name = "📥 lm-mixup hub reader"
-    step_id = "read"
-
-    def __init__(
-        self,
-        dataset: str | os.PathLike[str],
-        split: str = "train",
-        format: str = "auto",
-        on_error: OnError = "raise",
-        limit: int = -1,
-        *,
-        source: str | None = None,
-        license: str | None = None,
-        dataset_options: dict | None = None,
-        streaming: bool = False,
-        text_key: str = "text",
-        id_key: str = "id",
-        title_key: str = "title",
-        pair_side: str = "pos",
-        detokenize: bool = True,
-        require_output: bool = False,
-        max_chars: int = DEFAULT_MAX_CHARS,
-        skip: int = 0,
-        default_metadata: dict | None = None,
-    ):
-        super().__init__(
-            os.fspath(dataset),
-            dataset_options={"split": split, **(dataset_options or {})},
-            streaming=streaming,
-            limit=limit,
-            skip=skip,
-            text_key=text_key,
-            id_key=id_key,
-            default_metadata=default_metadata,
-        )
-        self.split = split
-        self._setup(
-            format=format,
-            on_error=on_error,
-            source=source,
-            license=license,
-            max_chars=max_chars,
-            encoding="utf-8",
-            options=FormatOptions(
-                text_key=text_key,
-                id_key=id_key,
-                title_key=title_key,
-                pair_side=pair_side,
-                detokenize=detokenize,
-                require_output=require_output,
-            ),
-        )
-
-    def run(self, data: DocumentsPipeline = None, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
-        from datasets import load_dataset
-
-        if data:
-            yield from data
-        dataset = load_dataset(self.dataset, **self.dataset_options, streaming=self.streaming)
-        shard = self._get_dataset_shard(dataset, rank, world_size)
-        if shard is None:
-            return
-        info_license = getattr(getattr(dataset, "info", None), "license", None)
-        file = SourceFile(
-            path=f"{self.dataset}[{self.split}]",
-            label=self.split,
-            source=self.source or self.dataset.rstrip("/").rsplit("/", 1)[-1],
-            license=self.license or info_license or UNKNOWN_LICENSE,
-            rows=iter(shard),
-            max_chars=self.max_chars,
-        )
-        emitted = skipped = 0
-        for document in self._documents(file):
-            if skipped < self.skip:
-                skipped += 1
-                continue
-            if self.limit != -1 and emitted >= self.limit:
-                break
-            self.update_doc_stats(document)
-            self.stat_update("documents")
-            emitted += 1
-            yield document

@@ -9,7 +9,9 @@ import pyarrow.parquet as pq
 import pytest
 from huggingface_hub.repocard import metadata_load
 
-from dataset_cards.layout import folder_configs, folder_dataset_info, parquet_files, write_dataset_folder
+from dataset_cards.folder_yaml import folder_dataset_info
+from dataset_cards.layout import write_dataset_folder
+from dataset_cards.shards import folder_configs, parquet_files
 from mixture_builder.errors import ConfigError
 from tests.dataset_cards._fixtures_cards import mixture_rows, mixture_tables
 
