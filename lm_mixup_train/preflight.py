@@ -97,7 +97,6 @@ def check_rewards(config: LMMixupGRPOConfig, num_prompts: int = 4, seed: int = 0
     import torch
     from transformers import AutoModelForCausalLM
 
-
     torch.manual_seed(seed)
     model_path = resolve_model(config.model_name_or_path)
     config.model_name_or_path = model_path

@@ -55,7 +55,6 @@ def push_checkpoint(
     """Write the model card into ``checkpoint_dir`` (from its run summary and ``config``) and push the folder
     to the model repo ``repo_id``; returns the commit URL/id ``hub.push.push_folder`` reports."""
 
-
     folder = Path(checkpoint_dir)
     summary_path = folder / SUMMARY_FILE
     if not summary_path.is_file():

@@ -127,7 +127,6 @@ def run_grpo(config: LMMixupGRPOConfig, *, resume: bool | str = False) -> Path:
     """GRPO with the format, alignment and quality rewards; returns the folder of the final model."""
     from trl import GRPOTrainer
 
-
     tokenizer, train, evaluation, reports = _prepare(config, "grpo")
     trainer = GRPOTrainer(
         model=config.model_name_or_path,

@@ -27,6 +27,10 @@ from datatrove.data import Document
 
 PASSAGE = "passage"
 INSTRUCTION = "instruction"
+PASSAGE_KEYS = frozenset({"kind", "title", "source", "license", "doc_id"})
+"""Metadata every passage record carries."""
+INSTRUCTION_KEYS = frozenset({"kind", "instruction", "input", "output", "source", "license", "source_id"})
+"""Metadata every instruction-sample record carries."""
 
 
 def render_instruction(instruction: str, input: str, output: str) -> str:

@@ -142,7 +142,6 @@ def run_dedup(
     records."""
     from datatrove.pipeline.writers import JsonlWriter
 
-
     out = Path(output_dir)
     work = _prepare(input_path, out, "dedup", {
         "format": input_format, "on_error": on_error, "tasks": tasks, "exact": exact, "near": near,
@@ -181,7 +180,6 @@ def run_clusters(
     options, ``tasks``, ``cluster_tasks``) it raises ``ConfigError`` unless ``fresh`` starts over.
     ``input_hash`` as for :func:`run_dedup`. Returns the folder of annotated records."""
     from datatrove.pipeline.writers import JsonlWriter
-
 
     out = Path(output_dir)
     work = _prepare(input_path, out, "clusters", {

@@ -127,7 +127,6 @@ def capacity_clusters(embeddings: np.ndarray, config: CapacityConfig | None = No
         return np.zeros(n, dtype=np.int64)
     rng = np.random.default_rng(cfg.seed)
 
-
     with assign.LeafPool(cfg.threads) as pool:
         leaves, second = assign.partition(x, cfg.leaf_size, cfg.kmeans_iters, rng, pool)
         centroids, offsets = assign.leaf_centroids(x, leaves, cfg.mean, cfg.kmeans_iters, rng, pool,

@@ -60,6 +60,8 @@ class SplitAndCluster(PipelineStep):
 
     name = "🧺 Split high/low and cluster the low-quality records"
     step_id = "split_and_cluster"
+    reads = frozenset({"quality", "source"})
+    writes = frozenset({"kind", "source_ids", "sources", "licenses", "items", "members", "cluster_source"})
     type = "🧺 - CLUSTER"
 
     def __init__(
@@ -96,7 +98,6 @@ class SplitAndCluster(PipelineStep):
 
     def _cluster(self, key: str, docs: list[Document]) -> DocumentsPipeline:
         import numpy as np
-
 
         docs = sorted(docs, key=lambda d: d.id)  # deterministic whatever the upstream task order
         if len(docs) < self.capacity.min_size:

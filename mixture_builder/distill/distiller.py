@@ -47,6 +47,10 @@ def distiller_id(config: DistillerConfig) -> str:
     return f"{config.model_id} ({distill_template().id})"
 
 
+COMPLETION_KEYS = frozenset({"completion", "finish_reason", "request_error", "teacher"})
+"""Metadata a distiller step writes on each cluster document."""
+
+
 def _annotate(doc, result, provenance: str) -> None:
     doc.metadata.update(completion=result.text, finish_reason=result.finish_reason, request_error=result.error,
                         teacher=provenance)
@@ -56,6 +60,7 @@ class TeacherDistiller(TeacherStep):
     """Distil each cluster with the teacher layer (endpoint, vLLM server or embedded model)."""
 
     name = "⚗️ Distill clusters (teacher)"
+    writes = COMPLETION_KEYS
 
     def __init__(self, config: DistillerConfig, *, use_cache: bool = True, batch_size: int = 64) -> None:
         teacher = replace(config.teacher, use_cache=config.teacher.use_cache and use_cache)
@@ -77,6 +82,7 @@ class CheckpointDistiller(PipelineStep):
     ``requests``, ``failed``, ``cache_hits``, ``prompt_tokens`` and ``completion_tokens``."""
 
     name = "⚗️ Distill clusters (checkpoint)"
+    writes = COMPLETION_KEYS
     type = "🤖 - INFERENCE"
 
     def __init__(self, config: DistillerConfig, *, use_cache: bool = True, batch_size: int = 64) -> None:

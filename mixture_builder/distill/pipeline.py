@@ -42,6 +42,7 @@ from mixture_builder.distill.steps import (
 )
 from mixture_builder.distill.work_folder import logs_dir, stage_dir
 from mixture_builder.input_fingerprint import input_fingerprint
+from mixture_builder.metadata_flow import check_metadata_flow
 from mixture_builder.readers.steps import RawReader
 from mixture_builder.step_ids import tag_steps
 from mixture_builder.teacher.rater import RATE_TEMPLATE, QualityFilter, QualityRater
@@ -110,7 +111,6 @@ def _rater(config: DistillConfig, use_cache: bool, *, only_unscored: bool = Fals
     """The LLM rater; failed or unparsable ratings keep the record with ``quality=None`` (counted as
     ``unrated_<reason>``) so the next filter drops it into an audit folder."""
     from dataclasses import replace
-
 
     rater = config.scoring.rater
     cls = RateUnscored if only_unscored else QualityRater
@@ -197,6 +197,7 @@ def build_executors(config: DistillConfig, *, use_cache: bool = True) -> dict[st
             _writer(stage_dir(config, "rerated")),
         ], tasks=config.tasks, depends=previous)
     executors["assemble"] = _executor(config, "assemble", [AssembleDataset(config)], depends=previous)
+    check_metadata_flow([executor.pipeline for executor in executors.values()])
     return executors
 
 

@@ -41,7 +41,6 @@ def write_report(config: DistillConfig, stats: dict[str, Any], selected: dict[st
     passed re-rating, by id."""
     import jinja2
 
-
     outcomes = _outcomes(config)
     clusters = []
     for cluster_id, cluster in sorted(clusters_by_id(config).items()):

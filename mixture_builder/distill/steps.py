@@ -51,6 +51,7 @@ class NormaliseInstruction(BaseFilter):
 
     name = "🧽 Normalise instruction samples"
     step_id = "normalise"
+    reads = frozenset({"kind"})
 
     def filter(self, doc: Document) -> bool | tuple[bool, str]:
         meta = doc.metadata
@@ -118,6 +119,7 @@ class AttachExistingScore(PipelineStep):
 
     name = "🏷️ Existing quality scores"
     step_id = "existing_scores"
+    writes = frozenset({"quality", "quality_origin"})
     type = "✂️ - PROCESS"
 
     def __init__(self, column: str | None = "quality", scores_file: str | None = None) -> None:
@@ -161,6 +163,7 @@ class RequireScore(BaseFilter):
 
     name = "🏷️ Require a quality score"
     step_id = "require_score"
+    reads = frozenset({"quality"})
 
     def filter(self, doc: Document) -> bool | tuple[bool, str]:
         return True if isinstance(doc.metadata.get("quality"), int) else (False, "no_score")
@@ -172,6 +175,8 @@ class ParseDistillation(BaseFilter):
 
     name = "🧩 Parse distillations"
     step_id = "parse_distillations"
+    reads = frozenset({"completion"})
+    writes = frozenset({"kind", "instruction", "input", "output", "cot"})
 
     def __init__(self, exclusion_writer=None, strict_format: bool = True) -> None:
         super().__init__(exclusion_writer=exclusion_writer)

@@ -29,6 +29,7 @@ from mixture_builder.generate.steps import AssembleMixture, NoiseVariants, PushF
 from mixture_builder.generate.teacher_steps import DegradeSamples, WriteReasoning, WriteSamples, source_steps
 from mixture_builder.generate.work_folder import stage_dirs
 from mixture_builder.input_fingerprint import input_fingerprint
+from mixture_builder.metadata_flow import check_metadata_flow
 from mixture_builder.step_ids import tag_steps
 from mixture_builder.teacher.rater import QualityFilter, QualityRater
 from mixture_builder.work_dir import check_inputs_exist, local_path, prepare_work_dir, teacher_fingerprint
@@ -82,13 +83,12 @@ def samples_pipeline(config: BuildConfig) -> list[Any]:
     """Stage 1: passages → rated targets and their low-quality variants."""
     from datatrove.pipeline.writers import JsonlWriter
 
-
     dirs = stage_dirs(config)
     steps: list[Any] = list(source_steps(config))
     steps.append(WriteSamples(config))
     steps.append(WriteReasoning(config))
     on_parse_error = "keep" if config.keep_unrated else "drop"
-    steps.append(QualityRater(config.rater_config, task_key="task", on_parse_error=on_parse_error))
+    steps.append(QualityRater(config.rater_config, task_key="task", on_parse_error=on_parse_error, text_only=True))
     steps.append(QualityFilter(threshold=config.quality_threshold, keep_unrated=config.keep_unrated))
     if config.teacher_variants:
         steps.append(DegradeSamples(config))
@@ -103,7 +103,6 @@ def assemble_pipeline(config: BuildConfig) -> list[Any]:
     from datatrove.pipeline.readers import JsonlReader
     from datatrove.pipeline.writers import JsonlWriter
 
-
     dirs = stage_dirs(config)
     return [
         JsonlReader(str(dirs["samples_data"]), glob_pattern="*.jsonl.gz"),
@@ -115,7 +114,6 @@ def assemble_pipeline(config: BuildConfig) -> list[Any]:
 def publish_pipeline(config: BuildConfig) -> list[Any]:
     """Stage 3: records → Parquet shards, stats.json, card."""
     from datatrove.pipeline.readers import JsonlReader
-
 
     return [JsonlReader(str(stage_dirs(config)["records_data"]), glob_pattern="*.jsonl.gz"),
             WriteMixtureDataset(config)]
@@ -137,6 +135,7 @@ def make_executors(config: BuildConfig) -> dict[str, Any]:
     ]
     if config.push_to:
         stages.append(("push", push_pipeline(config), 1))
+    check_metadata_flow([pipeline for _, pipeline, _ in stages])
     executors: dict[str, Any] = {}
     previous = None
     for name, pipeline, tasks in stages:

@@ -87,7 +87,6 @@ def make_plan(config: BuildConfig) -> Plan:
     the size of a short sample) — upper bounds, as if every sample parsed and passed the rater."""
     from datatrove.data import Document
 
-
     stream = None
     for step in source_steps(config):
         stream = step(stream)
@@ -98,7 +97,7 @@ def make_plan(config: BuildConfig) -> Plan:
         for seg in segments for task in writer.tasks_for(seg)
     ]
     stages = {"write": estimate(segments, config.teacher, step=writer),
-              "rate": estimate(stand_ins, config.rater_config, step=QualityRater(config.rater_config, task_key="task"))}
+              "rate": estimate(stand_ins, config.rater_config, step=QualityRater(config.rater_config, task_key="task", text_only=True))}
     if config.teacher_variants:
         stages["degrade"] = estimate(stand_ins, config.teacher, step=DegradeSamples(config))
     passages = len({doc.metadata.get("article_id", doc.id) for doc in segments})

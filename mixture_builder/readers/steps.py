@@ -23,8 +23,12 @@ from mixture_builder.errors import ConfigError, InputError
 from mixture_builder.readers.formats import FORMAT_NAMES, FormatOptions, Skipped, detect_format, get_format
 from mixture_builder.readers.provenance import find_provenance
 from mixture_builder.readers.source_file import SourceFile
+from mixture_builder.records import INSTRUCTION_KEYS, PASSAGE_KEYS
 
 OnError = Literal["raise", "skip"]
+#: Files in a data folder that are documentation, not data.
+#: Formats whose records are passages (the others are instruction samples).
+PASSAGE_FORMATS = ("wikiextractor", "wikitext", "passages", "text")
 #: Files in a data folder that are documentation, not data.
 NOT_DATA = ("*.md", "*.rst", "LICENSE*", "NOTICE*", ".*", "*.lock")
 DEFAULT_MAX_CHARS = 500_000
@@ -37,6 +41,13 @@ def _fspath(value: object) -> object:
 
 class ReadingMixin:
     """What every reader step shares: options, the raise-or-skip policy and the per-format loop."""
+
+    @property
+    def writes(self) -> frozenset[str]:
+        """Metadata of the records read: a passage format's, an instruction format's, or either ('auto')."""
+        if self.format in PASSAGE_FORMATS:
+            return PASSAGE_KEYS
+        return INSTRUCTION_KEYS if self.format != "auto" else PASSAGE_KEYS | INSTRUCTION_KEYS
 
     format: str
     on_error: OnError

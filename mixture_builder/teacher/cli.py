@@ -47,6 +47,8 @@ def rate(
     limit: Annotated[int | None, typer.Option(help="Rate at most this many records.")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Estimate calls, tokens and cost; send nothing.")] = False,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not read or write the response cache.")] = False,
+    plain_text: Annotated[bool, typer.Option("--plain-text", help="Rate each record's text as the sample "
+                                             "(records without instruction/output fields).")] = False,
 ) -> None:
     """Rate instruction records with the paper's quality rater (rarity, complexity, informativeness, overall)."""
     import json
@@ -54,5 +56,5 @@ def rate(
     from mixture_builder.teacher.rater import rate_records
 
     summary = rate_records(input, output, _config(config, no_cache), threshold=threshold, limit=limit,
-                           dry_run=dry_run)
+                           dry_run=dry_run, text_only=plain_text)
     typer.echo(json.dumps(summary, indent=2))

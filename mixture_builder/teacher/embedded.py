@@ -96,7 +96,6 @@ def generate_batch(model_dir: str, conversations: list[list[dict[str, Any]]], *,
     ``response_format`` of bounded integers is decoded under guidance (``guided.py``)."""
     import torch
 
-
     tokenizer, model = load_model(model_dir, dtype)
     prompts = [tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
                for messages in conversations]

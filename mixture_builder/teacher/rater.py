@@ -10,6 +10,7 @@ documents at or above the threshold and counts the rest.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from typing import Any
 from datatrove.data import Document
 from datatrove.pipeline.filters.base_filter import BaseFilter
 
-from mixture_builder.errors import ConfigError
+from mixture_builder.errors import ConfigError, InputError
 from mixture_builder.mixture_format import TASKS, task_of
 from mixture_builder.readers import read_records
 from mixture_builder.records import instruction_fields
@@ -70,9 +71,11 @@ class QualityRater(TeacherStep):
     name = "quality rater"
     step_id = "rate"
 
+    writes = frozenset({"quality", "quality_details", "quality_rater"})
+
     def __init__(self, teacher: TeacherConfig | dict[str, Any] | None = None, *, template: str = RATE_TEMPLATE,
                  on_parse_error: str = "drop", task_key: str = "task_type", batch_size: int = 256,
-                 max_tokens: int = 96) -> None:
+                 max_tokens: int = 96, text_only: bool = False) -> None:
         super().__init__(teacher, batch_size=batch_size)
         if on_parse_error not in ("drop", "keep"):
             raise ConfigError(f"on_parse_error must be 'drop' or 'keep', got {on_parse_error!r}",
@@ -81,11 +84,17 @@ class QualityRater(TeacherStep):
         self.on_parse_error = on_parse_error
         self.task_key = task_key
         self.max_tokens = max_tokens
+        self.text_only = text_only
+        self.reads = frozenset() if text_only else frozenset({"instruction", "output"})
 
     def format_input(self, doc: Document) -> ChatRequest:
-        instruction, input_, output = instruction_fields(doc)
-        if not (instruction or output):  # a plain text record: rate its text as the response
-            output = doc.text
+        if self.text_only:  # the document's text is the sample (e.g. a MIXTURE target in its task's pattern)
+            instruction, input_, output = "", "", doc.text
+        else:
+            instruction, input_, output = instruction_fields(doc)
+            if not (instruction or output):
+                raise InputError(f"record {doc.id!r} has no instruction and no output to rate",
+                                 field="instruction", fix="rate plain text with text_only=True (CLI: --plain-text)")
         task = doc.metadata.get(self.task_key)
         task = task if isinstance(task, str) and task.removesuffix("_mixup") in TASKS else None
         return rating_request(self.template, instruction=instruction, input=input_, output=output, task=task,
@@ -115,6 +124,7 @@ class QualityFilter(BaseFilter):
 
     name = "quality filter"
     step_id = "quality_filter"
+    reads = frozenset({"quality"})
 
     def __init__(self, threshold: int = HIGH_QUALITY, *, keep_unrated: bool = False, exclusion_writer: Any = None):
         super().__init__(exclusion_writer)
@@ -132,13 +142,11 @@ class QualityFilter(BaseFilter):
 
 
 def rate_records(input: str, output: str | Path, config: TeacherConfig, *, threshold: int | None = None,
-                 limit: int | None = None, dry_run: bool = False) -> dict[str, Any]:
-    """Rate the instruction records of ``input`` (any reader format) into a JSONL file; with ``dry_run`` only
-    estimate the calls, tokens and cost. Returns a summary (counts, scores, teacher accounting)."""
-    import json
-
-
-    rater = QualityRater(config, on_parse_error="keep")
+                 limit: int | None = None, dry_run: bool = False, text_only: bool = False) -> dict[str, Any]:
+    """Rate the instruction records of ``input`` (any reader format; with ``text_only`` each record's text) into a
+    JSONL file; with ``dry_run`` only estimate the calls, tokens and cost. Returns a summary (counts, scores,
+    teacher accounting)."""
+    rater = QualityRater(config, on_parse_error="keep", text_only=text_only)
     docs = read_records(input, limit=limit)
     if dry_run:
         return {"dry_run": estimate(docs, config, step=rater).as_dict()}

@@ -91,9 +91,9 @@ def test_mixture_targets_get_their_task_hint(serve, make_config, task_type):
     assert expected in prompt
 
 
-def test_plain_text_documents_are_rated_on_their_text(serve, make_config):
+def test_plain_text_documents_are_rated_on_their_text_when_asked(serve, make_config):
     server = serve(lambda r: rating(7))
-    (out,) = QualityRater(make_config(server)).run([Document(text="Owls are nocturnal birds.", id="p")])
+    (out,) = QualityRater(make_config(server), text_only=True).run([Document(text="Owls are nocturnal birds.", id="p")])
     assert out.metadata["quality"] == 3
     assert "Owls are nocturnal birds." in last_user_message(server.requests[0])
 
