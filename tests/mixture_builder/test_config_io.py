@@ -15,6 +15,7 @@ from mixture_builder.config_io import load_config
 from mixture_builder.distill.config import DistillConfig
 from mixture_builder.errors import ConfigError
 from mixture_builder.generate.config import BuildConfig
+from mixture_builder.select.config import SelectConfig
 from mixture_builder.teacher.config import TeacherConfig
 
 TRAIN = {"model_name_or_path": "m", "dataset": "d", "use_cpu": True}
@@ -26,6 +27,8 @@ UNKNOWN_NESTED = [
     (DistillConfig, {"distiller": {"teacher": {"modle": "x"}}}, "distiller.teacher.modle", "model"),
     (DistillConfig, {"clustering": {"capacity": {"min_sise": 3}}}, "clustering.capacity.min_sise", "min_size"),
     (DistillConfig, {"pools": [{"path": "p", "limt": 3}]}, "pools[0].limt", "limit"),
+    (SelectConfig, {"selection": {"methds": ["random"]}}, "selection.methds", "methods"),
+    (SelectConfig, {"scoring": {"rater": {"max_retrys": 2}}}, "scoring.rater.max_retrys", "max_retries"),
     (TeacherConfig, {"temprature": 0.1}, "temprature", "temperature"),
     (CapacityConfig, {"min_sise": 3}, "min_sise", "min_size"),
     (LMMixupSFTConfig, {**TRAIN, "learning_rat": 1e-5}, "learning_rat", "learning_rate"),
@@ -73,7 +76,7 @@ def test_values_are_converted_by_their_type_hints() -> None:
     assert load_config(LMMixupSFTConfig, TRAIN, {"learning_rate": "2e-5"}).learning_rate == 2e-5
 
 
-@pytest.mark.parametrize("cls", [BuildConfig, DistillConfig, TeacherConfig, CapacityConfig])
+@pytest.mark.parametrize("cls", [BuildConfig, DistillConfig, SelectConfig, TeacherConfig, CapacityConfig])
 def test_every_project_field_has_help_text(cls) -> None:
     def walk(kind: type) -> tuple[list[str], int]:
         missing, nested = [], 0
@@ -90,4 +93,4 @@ def test_every_project_field_has_help_text(cls) -> None:
 
     missing, nested = walk(cls)
     assert missing == []
-    assert nested >= (3 if cls in (BuildConfig, DistillConfig) else 0)
+    assert nested >= (3 if cls in (BuildConfig, DistillConfig, SelectConfig) else 0)
