@@ -1,23 +1,28 @@
 """``Teacher``: the one way the toolkit calls an LLM.
 
-``Teacher.from_config(cfg).generate(requests)`` returns one ``ChatResult`` per request, in order. Inside:
-the SQLite cache is consulted first (``cache.py``); identical requests in a batch are sent once; at most
-``max_concurrency`` requests are in flight, under optional requests/min and tokens/min limits; 429/5xx/
-timeouts/dropped connections/malformed bodies are retried with exponential backoff and jitter, honouring
-``Retry-After``, up to ``max_retries`` times, after which the request is recorded as failed (result ``error``,
-a line in the failed-requests JSONL, ``stats.failed``). A request with a template is parsed; a parse failure
-is retried once with a repair instruction and then recorded in ``parse_error``. Every backend (HTTP endpoint,
-vLLM on the node, embedded CPU model) sits behind the same ``Transport`` interface, so cache, accounting and
-results are the same whichever answers.
+``Teacher.from_config(cfg).generate(requests)`` returns one ``ChatResult`` per request, in order;
+``submit(requests)`` schedules one document's requests and returns a future (what ``TeacherStep`` streams
+with). Inside: the SQLite cache is consulted first (``cache.py``); identical requests in flight at the same
+time are sent once; at most ``max_concurrency`` requests are in flight, oldest submission first, under optional
+requests/min and tokens/min limits; 5xx/timeouts/dropped connections/malformed bodies are retried with
+exponential backoff and jitter, the request giving its slot up while it waits; a 429 or a ``Retry-After``
+pauses the whole client (a shared cool-down: rate limits are per key). After ``max_retries`` retries a
+request is recorded as failed (result ``error``, a line in the failed-requests JSONL, ``stats.failed``). A
+request with a template is parsed as soon as its reply arrives; a parse failure is retried once with a repair
+instruction and then recorded in ``parse_error``. Every backend (HTTP endpoint, vLLM on the node, embedded
+CPU model) sits behind the same ``Transport`` interface, so cache, accounting and results are the same
+whichever answers.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import itertools
 import logging
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from mixture_builder.teacher.embedded import EmbeddedTransport
@@ -29,9 +34,10 @@ if TYPE_CHECKING:
 
 from mixture_builder.errors import InputError
 from mixture_builder.teacher.accounting import FailureLog, TeacherStats, cost_usd
+from mixture_builder.teacher.aio import LoopThread, all_or_cancel
 from mixture_builder.teacher.cache import ResponseCache, request_key
 from mixture_builder.teacher.config import TeacherConfig
-from mixture_builder.teacher.ratelimit import Backoff, RateLimiter
+from mixture_builder.teacher.ratelimit import Backoff, CoolDown, PrioritySlots, RateLimiter
 from mixture_builder.teacher.templates import OutputParseError
 from mixture_builder.teacher.types import ChatRequest, ChatResult, PermanentError, TransientError
 
@@ -50,9 +56,9 @@ class _LoopState:
     """What a ``Teacher`` keeps per event loop (aiohttp sessions and asyncio primitives are loop-bound)."""
 
     transport: Any
-    semaphore: asyncio.Semaphore
-    in_flight: int
+    slots: PrioritySlots
     limiter: RateLimiter
+    running: dict[str, asyncio.Future[ChatResult]] = field(default_factory=dict)  # key → reply of its sender
 
 
 def ping(config: TeacherConfig, prompt: str = "Say hello in five words.") -> str:
@@ -69,27 +75,6 @@ def ping(config: TeacherConfig, prompt: str = "Say hello in five words.") -> str
             f"{result.completion_tokens} completion tokens, finish {result.finish_reason}\n{result.text}")
 
 
-class _LoopThread:
-    """A private event loop in a daemon thread, so ``generate`` works even inside a running loop."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self.loop.run_forever, name="teacher-loop", daemon=True)
-        self._thread.start()
-
-    def run(self, coroutine: Any) -> Any:
-        future = asyncio.run_coroutine_threadsafe(coroutine, self.loop)
-        try:
-            return future.result()
-        except BaseException:  # e.g. Ctrl-C in the caller: stop the requests still in flight
-            future.cancel()
-            raise
-
-    def stop(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self._thread.join(timeout=5)
-
-
 class Teacher:
     """Concurrent, cached, retrying chat completions against one backend (see the module docstring)."""
 
@@ -101,8 +86,10 @@ class Teacher:
         self.cache = ResponseCache(config.resolved_cache_path) if config.use_cache else None
         self._backoff = Backoff(config.backoff_base_s, config.backoff_max_s, seed=config.seed)
         self._per_loop: dict[asyncio.AbstractEventLoop, _LoopState] = {}
-        self._loop_thread: _LoopThread | None = None
+        self._loop_thread: LoopThread | None = None
         self._lock = threading.Lock()
+        self._cool_down = CoolDown()
+        self._order = itertools.count()  # submission order: the slot priority of a request
 
     @classmethod
     def from_config(cls, config: TeacherConfig | dict[str, Any]) -> Teacher:
@@ -111,16 +98,16 @@ class Teacher:
     # ------------------------------------------------------------------ public API
     def generate(self, requests: Sequence[ChatRequest], *, desc: str | None = None) -> list[ChatResult]:
         """Results for ``requests`` in order (blocking; concurrent inside)."""
-        with self._lock:
-            if self._loop_thread is None:
-                self._loop_thread = _LoopThread()
-        return self._loop_thread.run(self.agenerate(requests, desc=desc))
+        return self._private_loop().run(self.agenerate(requests, desc=desc))
 
     async def agenerate(self, requests: Sequence[ChatRequest], *, desc: str | None = None) -> list[ChatResult]:
         """Results for ``requests`` in order."""
-        results = await self._complete_all(list(requests), desc=desc)
-        await self._parse_and_repair(list(requests), results)
-        return results
+        return await self._complete_all(list(requests), desc=desc)
+
+    def submit(self, requests: Sequence[ChatRequest]) -> concurrent.futures.Future[list[ChatResult]]:
+        """Schedule one document's requests on the private loop and return at once; the future holds their
+        results in order. Earlier submissions get free slots first, so callers can keep thousands queued."""
+        return asyncio.run_coroutine_threadsafe(self._complete_group(list(requests)), self._private_loop().loop)
 
     def payload(self, request: ChatRequest) -> dict[str, Any]:
         """The request body: model, messages, the config's generation parameters overridden by the request's."""
@@ -165,13 +152,19 @@ class Teacher:
         self.close()
 
     # ------------------------------------------------------------------ internals
+    def _private_loop(self) -> LoopThread:
+        with self._lock:
+            if self._loop_thread is None:
+                self._loop_thread = LoopThread()
+            return self._loop_thread
+
     def _loop_state(self) -> _LoopState:
         loop = asyncio.get_running_loop()
         state = self._per_loop.get(loop)
         if state is None:
             transport = self._make_transport()
             in_flight = getattr(transport, "max_in_flight", self.config.max_concurrency)
-            state = _LoopState(transport, asyncio.Semaphore(in_flight), in_flight,
+            state = _LoopState(transport, PrioritySlots(in_flight),
                                RateLimiter(self.config.requests_per_minute, self.config.tokens_per_minute))
             self._per_loop[loop] = state
         return state
@@ -191,6 +184,7 @@ class Teacher:
         return make_http_transport(self.config)
 
     async def _complete_all(self, requests: list[ChatRequest], desc: str | None) -> list[ChatResult]:
+        """``generate``: a fixed pool of workers pulls distinct requests, so memory stays flat for huge lists."""
         from tqdm.auto import tqdm
 
         keys = [self.key(r) for r in requests]
@@ -198,66 +192,111 @@ class Teacher:
         cached = self.cache.get_many(keys) if self.cache is not None else {}
         groups: dict[str, list[int]] = {}
         for index, key in enumerate(keys):
-            if key in cached:
-                results[index] = cached[key]
-                self.stats.cache_hits += 1
-            else:
-                groups.setdefault(key, []).append(index)
-        bar = tqdm(total=len(requests), initial=len(requests) - sum(map(len, groups.values())), unit="req",
-                   desc=desc or f"teacher {self.model}", disable=None if self.config.progress else True,
-                   dynamic_ncols=True, mininterval=0.5)
-
+            groups.setdefault(key, []).append(index)
+        bar = tqdm(total=len(requests), unit="req", desc=desc or f"teacher {self.model}", dynamic_ncols=True,
+                   disable=None if self.config.progress else True, mininterval=0.5)
         pending = iter(groups.items())
 
-        async def worker() -> None:  # a fixed pool of workers pulls work: memory stays flat for huge batches
+        async def worker() -> None:
             for key, indices in pending:
-                result = await self._send(key, requests[indices[0]])
-                for index in indices:
-                    results[index] = result
+                result = await self._complete_one(key, requests[indices[0]], cached.get(key), len(indices),
+                                                  self._claim(key) if key not in cached else None,
+                                                  next(self._order))
+                for n, index in enumerate(indices):
+                    results[index] = replace(result) if n else result
                 bar.update(len(indices))
 
-        tasks = [asyncio.ensure_future(worker()) for _ in range(min(len(groups), self._loop_state().in_flight))]
         try:
-            if tasks:
-                done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
-                for task in done:  # a worker that raised (e.g. a ConfigError) stops the batch
-                    task.result()
-        finally:  # never leave sibling workers running (also on cancellation) while the caller closes up
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await all_or_cancel([worker() for _ in range(min(len(groups), self._loop_state().slots.slots))])
+        finally:
             bar.close()
         return results  # type: ignore[return-value]
 
-    async def _send(self, key: str, request: ChatRequest) -> ChatResult:
+    async def _complete_group(self, requests: list[ChatRequest]) -> list[ChatResult]:
+        """``submit``: one document's requests; in-flight duplicates are claimed before the first ``await``."""
+        priority = next(self._order)
+        keys = [self.key(r) for r in requests]
+        cached = self.cache.get_many(keys) if self.cache is not None else {}
+        unique = {key: keys.count(key) for key in keys}
+        claims = {key: self._claim(key) for key in unique if key not in cached}
+        done = await all_or_cancel([
+            self._complete_one(key, requests[keys.index(key)], cached.get(key), count, claims.get(key), priority)
+            for key, count in unique.items()])
+        by_key = dict(zip(unique, done))
+        return [by_key[key] if keys.index(key) == index else replace(by_key[key]) for index, key in enumerate(keys)]
+
+    async def _complete_one(self, key: str, request: ChatRequest, hit: ChatResult | None, copies: int,
+                            claim: tuple[asyncio.Future[ChatResult], bool] | None, priority: int) -> ChatResult:
+        """A cached reply (counted ``copies`` times) or a fetched one, parsed and repaired as it arrives."""
+        if hit is not None:
+            self.stats.cache_hits += copies
+            result = hit
+        else:
+            result = await self._fetch(key, request, claim, priority)  # type: ignore[arg-type]
+        return await self._parse_or_repair(request, result, priority)
+
+    def _claim(self, key: str) -> tuple[asyncio.Future[ChatResult], bool]:
+        """Join the request with this key already in flight (``False``), or become its sender (``True``)."""
+        running = self._loop_state().running
+        if key in running:
+            return running[key], False
+        running[key] = asyncio.get_running_loop().create_future()
+        return running[key], True
+
+    async def _fetch(self, key: str, request: ChatRequest, claim: tuple[asyncio.Future[ChatResult], bool],
+                     priority: int) -> ChatResult:
+        future, owner = claim
+        if not owner:
+            return replace(await asyncio.shield(future))
+        try:
+            result = await self._send(key, request, priority)
+        except BaseException:
+            future.cancel()  # joiners see a cancellation; the error itself goes to the sender's caller
+            raise
+        finally:
+            self._loop_state().running.pop(key, None)
+        future.set_result(result)
+        return result
+
+    async def _send(self, key: str, request: ChatRequest, priority: int) -> ChatResult:
         state = self._loop_state()
-        transport, semaphore, limiter = state.transport, state.semaphore, state.limiter
         payload = self.payload(request)
         budget = estimate_tokens(request.messages) + int(payload.get("max_tokens") or 0)
-        reason, attempts = "unknown", 0
-        async with semaphore:
-            self.stats.requests += 1
-            while True:
-                await limiter.acquire(budget)
+        attempts = 0
+        while True:
+            await state.slots.acquire(priority)
+            try:
+                await self._cool_down.wait()
+                await state.limiter.acquire(budget)
                 attempts += 1
                 self.stats.attempts += 1
-                try:
-                    result = await transport.complete(payload)
-                    break
-                except TransientError as error:
-                    reason = error.reason
-                    if attempts > self.config.max_retries:
-                        return self._fail(key, request, reason, attempts)
-                    self.stats.retries += 1
-                    await asyncio.sleep(self._backoff.delay(attempts - 1, error.retry_after))
-                except PermanentError as error:
-                    return self._fail(key, request, error.reason, attempts)
-                except ValueError as error:  # a configuration problem (e.g. a missing model): stop and say so
-                    if isinstance(error, InputError):
-                        raise
-                    return self._fail(key, request, f"unexpected: {type(error).__name__}: {error}", attempts)
-                except Exception as error:  # noqa: BLE001 — an unexpected library error: record it, never lose it
-                    return self._fail(key, request, f"unexpected: {type(error).__name__}: {error}", attempts)
+                if attempts == 1:  # counted once sent: requests == succeeded + failed
+                    self.stats.requests += 1
+                result = await state.transport.complete(payload)
+                break
+            except TransientError as error:
+                transient = error
+            except PermanentError as error:
+                return self._fail(key, request, error.reason, attempts)
+            except ValueError as error:  # a configuration problem (e.g. a missing model): stop and say so
+                if isinstance(error, InputError):
+                    raise
+                return self._fail(key, request, f"unexpected: {type(error).__name__}: {error}", attempts)
+            except Exception as error:  # noqa: BLE001 — an unexpected library error: record it, never lose it
+                return self._fail(key, request, f"unexpected: {type(error).__name__}: {error}", attempts)
+            finally:
+                state.slots.release()
+            if attempts > self.config.max_retries:
+                return self._fail(key, request, transient.reason, attempts)
+            self.stats.retries += 1
+            delay = self._backoff.delay(attempts - 1, transient.retry_after)
+            if transient.retry_after is not None or transient.reason == "http_429":
+                self._cool_down.extend(delay)  # the whole client waits; this request waits in the cool-down
+            else:
+                await asyncio.sleep(delay)  # only this request waits; its slot serves others meanwhile
+        return self._succeed(key, request, result, attempts)
+
+    def _succeed(self, key: str, request: ChatRequest, result: ChatResult, attempts: int) -> ChatResult:
         if result.text is None:
             return self._fail(key, request, f"empty_content (finish_reason={result.finish_reason})", attempts)
         self.stats.succeeded += 1
@@ -277,39 +316,37 @@ class Teacher:
                              messages=request.messages)
         return ChatResult(text=None, finish_reason=None, error=reason)
 
-    async def _parse_and_repair(self, requests: list[ChatRequest], results: list[ChatResult]) -> None:
-        repair_at: list[int] = []
-        repairs: list[ChatRequest] = []
-        for index, (request, result) in enumerate(zip(requests, results)):
-            template = request.template
-            if template is None or not result.ok:
-                continue
+    async def _parse_or_repair(self, request: ChatRequest, result: ChatResult, priority: int) -> ChatResult:
+        """Parse a templated reply; on failure ask once for a repair (same slot priority) and parse that."""
+        template = request.template
+        if template is None or not result.ok:
+            return result
+        try:
+            result.parsed = template.parse(result.text)
+            return result
+        except OutputParseError as error:
+            reason = str(error) + (" (output truncated)" if result.finish_reason == "length" else "")
+        self.stats.repairs += 1
+        repair = ChatRequest(messages=template.repair_messages(request.messages, result.text, reason),
+                             params=request.params, tag=f"{request.tag}:repair")
+        key = self.key(repair)
+        hit = self.cache.get_many([key]).get(key) if self.cache is not None else None
+        if hit is not None:
+            self.stats.cache_hits += 1
+        fixed = hit or await self._fetch(key, repair, self._claim(key), priority)
+        if not fixed.ok:
+            result.parse_error = f"repair failed: {fixed.error}"
+        else:
             try:
-                result.parsed = template.parse(result.text)
+                parsed = template.parse(fixed.text)  # type: ignore[arg-type]
             except OutputParseError as error:
-                reason = str(error) + (" (output truncated)" if result.finish_reason == "length" else "")
-                repair_at.append(index)
-                repairs.append(ChatRequest(messages=template.repair_messages(request.messages, result.text, reason),
-                                           params=request.params, tag=f"{request.tag}:repair"))
-        if not repairs:
-            return
-        self.stats.repairs += len(repairs)
-        repaired = await self._complete_all(repairs, desc=f"repair {self.model}")
-        for index, fixed in zip(repair_at, repaired):
-            original, template = results[index], requests[index].template
-            if not fixed.ok:
-                original.parse_error = f"repair failed: {fixed.error}"
+                result.parse_error = str(error)
             else:
-                try:
-                    parsed = template.parse(fixed.text)  # type: ignore[union-attr]
-                except OutputParseError as error:
-                    original.parse_error = str(error)
-                else:
-                    self.stats.repaired_ok += 1
-                    results[index] = ChatResult(
-                        text=fixed.text, finish_reason=fixed.finish_reason, parsed=parsed, repaired=True,
-                        prompt_tokens=original.prompt_tokens + fixed.prompt_tokens,
-                        completion_tokens=original.completion_tokens + fixed.completion_tokens,
-                        cached=original.cached and fixed.cached)
-                    continue
-            self.stats.parse_failures += 1
+                self.stats.repaired_ok += 1
+                return ChatResult(text=fixed.text, finish_reason=fixed.finish_reason, parsed=parsed, repaired=True,
+                                  prompt_tokens=result.prompt_tokens + fixed.prompt_tokens,
+                                  completion_tokens=result.completion_tokens + fixed.completion_tokens,
+                                  cached=result.cached and fixed.cached)
+        self.stats.parse_failures += 1
+        return result
+
