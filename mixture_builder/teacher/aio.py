@@ -1,8 +1,9 @@
-"""Async plumbing of the teacher client: a private event loop in a thread, and "all or cancel" gathering."""
+"""Async plumbing of the teacher client: a private event loop in a thread, "all or cancel" gathering, and\nthread-safe futures chained to tasks."""
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import threading
 from collections.abc import Awaitable
 from typing import Any
@@ -42,3 +43,27 @@ async def all_or_cancel(coroutines: list[Awaitable[Any]]) -> list[Any]:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def chain(task: asyncio.Task[Any], future: concurrent.futures.Future[Any]) -> None:
+    """Copy ``task``'s outcome into ``future`` (read by another thread); cancelling ``future`` cancels ``task``."""
+    loop = task.get_loop()
+
+    def copy(_: asyncio.Task[Any]) -> None:
+        if future.cancelled():
+            return
+        if task.cancelled():
+            future.cancel()
+        elif future.set_running_or_notify_cancel():
+            error = task.exception()
+            if error is not None:
+                future.set_exception(error)
+            else:
+                future.set_result(task.result())
+
+    def cancel(_: concurrent.futures.Future[Any]) -> None:
+        if future.cancelled() and not loop.is_closed():
+            loop.call_soon_threadsafe(task.cancel)
+
+    task.add_done_callback(copy)
+    future.add_done_callback(cancel)

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 from mixture_builder.errors import InputError
 from mixture_builder.teacher.accounting import FailureLog, TeacherStats, cost_usd
-from mixture_builder.teacher.aio import LoopThread, all_or_cancel
+from mixture_builder.teacher.aio import LoopThread, all_or_cancel, chain
 from mixture_builder.teacher.cache import ResponseCache, request_key
 from mixture_builder.teacher.config import TeacherConfig
 from mixture_builder.teacher.ratelimit import Backoff, CoolDown, PrioritySlots, RateLimiter
@@ -104,10 +104,13 @@ class Teacher:
         """Results for ``requests`` in order."""
         return await self._complete_all(list(requests), desc=desc)
 
-    def submit(self, requests: Sequence[ChatRequest]) -> concurrent.futures.Future[list[ChatResult]]:
-        """Schedule one document's requests on the private loop and return at once; the future holds their
-        results in order. Earlier submissions get free slots first, so callers can keep thousands queued."""
-        return asyncio.run_coroutine_threadsafe(self._complete_group(list(requests)), self._private_loop().loop)
+    def submit(self, documents: Sequence[Sequence[ChatRequest]]) -> list[concurrent.futures.Future[list[ChatResult]]]:
+        """Schedule the requests of several documents on the private loop and return at once: one future per
+        document, holding its results in order (cancel it to drop them). Earlier submissions get free slots
+        first, so a caller can keep thousands of documents queued, as ``TeacherStep`` does."""
+        futures: list[concurrent.futures.Future[list[ChatResult]]] = [concurrent.futures.Future() for _ in documents]
+        self._private_loop().loop.call_soon_threadsafe(self._start, [list(d) for d in documents], futures)
+        return futures
 
     def payload(self, request: ChatRequest) -> dict[str, Any]:
         """The request body: model, messages, the config's generation parameters overridden by the request's."""
@@ -212,16 +215,31 @@ class Teacher:
             bar.close()
         return results  # type: ignore[return-value]
 
-    async def _complete_group(self, requests: list[ChatRequest]) -> list[ChatResult]:
-        """``submit``: one document's requests; in-flight duplicates are claimed before the first ``await``."""
-        priority = next(self._order)
-        keys = [self.key(r) for r in requests]
-        cached = self.cache.get_many(keys) if self.cache is not None else {}
-        unique = {key: keys.count(key) for key in keys}
-        claims = {key: self._claim(key) for key in unique if key not in cached}
-        done = await all_or_cancel([
-            self._complete_one(key, requests[keys.index(key)], cached.get(key), count, claims.get(key), priority)
-            for key, count in unique.items()])
+    def _start(self, documents: list[list[ChatRequest]],
+               futures: list[concurrent.futures.Future[list[ChatResult]]]) -> None:
+        """``submit`` on the loop: one cache lookup for all the documents, then (before anything can complete)
+        each document claims its uncached requests and starts as a task."""
+        try:
+            keys = [[self.key(r) for r in requests] for requests in documents]
+            cached = self.cache.get_many([k for ks in keys for k in ks]) if self.cache is not None else {}
+            for requests, doc_keys, future in zip(documents, keys, futures):
+                if not future.cancelled():
+                    claims = {key: self._claim(key) for key in doc_keys if key not in cached}
+                    chain(asyncio.ensure_future(
+                        self._complete_group(requests, doc_keys, cached, claims, next(self._order))), future)
+        except BaseException as error:  # noqa: BLE001 — e.g. a transport that cannot be built: every caller hears
+            for future in futures:
+                if future.set_running_or_notify_cancel():
+                    future.set_exception(error)
+
+    async def _complete_group(self, requests: list[ChatRequest], keys: list[str], cached: dict[str, ChatResult],
+                              claims: dict[str, tuple[asyncio.Future[ChatResult], bool]],
+                              priority: int) -> list[ChatResult]:
+        """One submitted document: its distinct requests concurrently; copies for repeated ones."""
+        unique = dict.fromkeys(keys)
+        work = [self._complete_one(key, requests[keys.index(key)], cached.get(key), keys.count(key),
+                                   claims.get(key), priority) for key in unique]
+        done = [await work[0]] if len(work) == 1 else await all_or_cancel(work)
         by_key = dict(zip(unique, done))
         return [by_key[key] if keys.index(key) == index else replace(by_key[key]) for index, key in enumerate(keys)]
 

@@ -28,8 +28,9 @@ from __future__ import annotations
 
 import os
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, wait
+from itertools import islice
 from typing import Any
 
 from datatrove.data import Document, DocumentsPipeline
@@ -91,18 +92,17 @@ class TeacherStep(PipelineStep):
 
         teacher = self.teacher
         before = teacher.stats.snapshot()
+        size = self.teacher_config.resolved_reorder_window
+        refill = max(1, size // 16)  # documents per submission: one hand-over to the teacher's loop each
         failure: Future[None] = Future()  # the first error raised by any request stops the step at once
         window: deque[tuple[Document, Future[list[ChatResult]]]] = deque()
-        docs = iter(data)
+        docs, exhausted = iter(data), False
         bar = tqdm(unit="doc", desc=self.name, dynamic_ncols=True, mininterval=0.5,
                    disable=None if self.teacher_config.progress else True)
         try:
             while True:
-                while len(window) < self.teacher_config.resolved_reorder_window:
-                    doc = next(docs, None)
-                    if doc is None:
-                        break
-                    window.append((doc, self._submit(teacher, doc, failure)))
+                while not exhausted and len(window) <= size - refill:
+                    exhausted = self._fill(teacher, docs, window, refill, failure)
                 if not window:
                     return
                 doc, pending = window.popleft()
@@ -120,17 +120,24 @@ class TeacherStep(PipelineStep):
             self._teacher = None
             self._record(teacher.stats - before)
 
-    def _submit(self, teacher: Teacher, doc: Document, failure: Future[None]) -> Future[list[ChatResult]]:
-        self.stat_update("documents")
-        made = self.format_input(doc)
-        requests = [] if made is None else [made] if isinstance(made, ChatRequest) else list(made)
-        if not requests:
-            done: Future[list[ChatResult]] = Future()
-            done.set_result([])
-            return done
-        pending = teacher.submit(requests)
-        pending.add_done_callback(lambda future: _report(future, failure))
-        return pending
+    def _fill(self, teacher: Teacher, docs: Iterator[Document],
+              window: deque[tuple[Document, Future[list[ChatResult]]]], count: int, failure: Future[None]) -> bool:
+        """Pull up to ``count`` documents, submit their requests in one call; ``True`` when the input ran out."""
+        pulled: list[tuple[Document, list[ChatRequest]]] = []
+        for doc in islice(docs, count):
+            self.stat_update("documents")
+            made = self.format_input(doc)
+            pulled.append((doc, [] if made is None else [made] if isinstance(made, ChatRequest) else list(made)))
+        submitted = iter(teacher.submit([requests for _, requests in pulled if requests]))
+        for doc, requests in pulled:
+            if requests:
+                pending = next(submitted)
+                pending.add_done_callback(lambda future: _report(future, failure))
+            else:
+                pending = Future()
+                pending.set_result([])
+            window.append((doc, pending))
+        return len(pulled) < count
 
     def _record(self, delta: TeacherStats) -> None:
         for name in _STAT_FIELDS:
@@ -151,7 +158,8 @@ def _report(future: Future[list[ChatResult]], failure: Future[None]) -> None:
 
 def _result(pending: Future[list[ChatResult]], failure: Future[None]) -> list[ChatResult]:
     """The results of the document at the head of the window, or the first error of any document."""
-    wait((pending, failure), return_when=FIRST_COMPLETED)
+    if not pending.done():
+        wait((pending, failure), return_when=FIRST_COMPLETED)
     if pending.done() and not pending.cancelled():
         return pending.result()
     try:  # a cancelled document joined a request whose sender failed: that error is on its way
