@@ -187,7 +187,7 @@ class Teacher:
         return make_http_transport(self.config)
 
     async def _complete_all(self, requests: list[ChatRequest], desc: str | None) -> list[ChatResult]:
-        """``generate``: a fixed pool of workers pulls distinct requests, so memory stays flat for huge lists."""
+        """``generate``: a bounded pool of workers pulls distinct requests, so memory stays flat for huge lists."""
         from tqdm.auto import tqdm
 
         keys = [self.key(r) for r in requests]
@@ -210,7 +210,8 @@ class Teacher:
                 bar.update(len(indices))
 
         try:
-            await all_or_cancel([worker() for _ in range(min(len(groups), self._loop_state().slots.slots))])
+            # more workers than slots (as many as a step's reorder window): a request backing off holds none
+            await all_or_cancel([worker() for _ in range(min(len(groups), self.config.resolved_reorder_window))])
         finally:
             bar.close()
         return results  # type: ignore[return-value]
