@@ -11,7 +11,9 @@ runs see the same per-prompt latencies and faults). Scenarios:
   rated or with its failure counted; requests == succeeded + failed);
 - ``fixed64`` / ``fixed256``: fixed 50 ms latency at 64 and 256 in flight (client overhead dominates).
 
-The ideal rate is concurrency / mean latency. The teacher config is the default (retries, backoff,
+The ideal rate is concurrency / mean latency. For the lognormal scenarios the script also prints the bound: the
+ratio a zero-overhead client sending in input order would reach with the same first-attempt latencies (3,000
+draws include a few 10-30 s replies, so the last slot drains long after the others). The teacher config is the default (retries, backoff,
 cache on, a fresh cache per run) but for the endpoint and ``max_concurrency``. Prints one line per run;
 the last line is one JSON object::
 
@@ -23,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
+import heapq
 import json
 import math
 import os
@@ -91,6 +94,21 @@ def records(n: int, run: str) -> list[Any]:
     return [make_instruction(instruction=f"[{run}] Explain item {i} in two sentences.",
                              output=f"Item {i} is a thing. It has {i % 7} parts.", source="bench",
                              license="cc0", source_id=i) for i in range(n)]
+
+
+def fifo_bound(args: argparse.Namespace, concurrency: int, n: int, run: str) -> float:
+    """Seconds a zero-overhead client needs for the first-attempt latencies the server draws for ``run``."""
+    from mixture_builder.teacher.config import TeacherConfig
+    from mixture_builder.teacher.rater import QualityRater
+    from mixture_builder.teacher.testing import last_user_message
+
+    rater = QualityRater(TeacherConfig(backend="openai", base_url="http://unused", model="bench"))
+    slots = [0.0] * concurrency
+    for doc in records(n, run):
+        prompt = last_user_message({"messages": rater.format_input(doc).messages})
+        latency = draw(prompt, 0, "latency").lognormvariate(math.log(args.median), args.sigma)
+        heapq.heappush(slots, heapq.heappop(slots) + latency)
+    return max(slots)
 
 
 def run_once(args: argparse.Namespace, mode: str, concurrency: int, n: int, run: str, work: str,
@@ -163,6 +181,10 @@ def main() -> None:
             if args.only and name not in args.only:
                 continue
             ideal = concurrency / mean
+            if "fixed_latency" not in options:
+                ratios[f"{name}_bound"] = n / fifo_bound(args, concurrency, n, name) / ideal
+                print(f"{name:<10} {'bound':<9} {concurrency:>5} {n:>5} {n / ideal / ratios[name + '_bound']:>7.1f} "
+                      f"{'':>7} {ideal:>6.0f} {ratios[name + '_bound']:>6.2f}", flush=True)
             for mode in ("step", "generate"):
                 result = run_once(args, mode, concurrency, n, name, work, **options)
                 ratios[f"{name}_{mode}"] = result["rate"] / ideal
@@ -171,7 +193,7 @@ def main() -> None:
                       f"{ideal:>6.0f} {result['rate'] / ideal:>6.2f} {result['cpu_ms']:>10.2f} {result['rated']:>6} {result['sent']:>6} "
                       f"{result['failed']:>6} {result['lost']:>4}", flush=True)
     figures = {f"{name}_{mode}_ratio": round(ratios[f"{name}_{mode}"], 3) for name in ("lognormal", "faults")
-               for mode in ("step", "generate") if f"{name}_{mode}" in ratios}
+               for mode in ("step", "generate", "bound") if f"{name}_{mode}" in ratios}
     figures.update({f"{name}_step_vs_generate": round(ratios[f"{name}_step"] / ratios[f"{name}_generate"], 3)
                     for name in ("fixed64", "fixed256") if f"{name}_step" in ratios})
     print(json.dumps({

@@ -21,6 +21,7 @@ import concurrent.futures
 import itertools
 import logging
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -63,8 +64,6 @@ class _LoopState:
 
 def ping(config: TeacherConfig, prompt: str = "Say hello in five words.") -> str:
     """One request to the configured teacher: its reply, latency and token counts (or the failure)."""
-    import time
-
     with Teacher.from_config(config) as teacher:
         start = time.perf_counter()
         (result,) = teacher.generate([ChatRequest([{"role": "user", "content": prompt}], tag="ping")])
@@ -291,6 +290,7 @@ class Teacher:
                 self.stats.attempts += 1
                 if attempts == 1:  # counted once sent: requests == succeeded + failed
                     self.stats.requests += 1
+                sent_at = time.monotonic()
                 result = await state.transport.complete(payload)
                 break
             except TransientError as error:
@@ -310,7 +310,7 @@ class Teacher:
             self.stats.retries += 1
             delay = self._backoff.delay(attempts - 1, transient.retry_after)
             if transient.retry_after is not None or transient.reason == "http_429":
-                self._cool_down.extend(delay)  # the whole client waits; this request waits in the cool-down
+                self._cool_down.extend(delay, sent_at)  # the whole client waits, this request included
             else:
                 await asyncio.sleep(delay)  # only this request waits; its slot serves others meanwhile
         return self._succeed(key, request, result, attempts)

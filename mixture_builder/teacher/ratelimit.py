@@ -54,13 +54,21 @@ class PrioritySlots:
 
 class CoolDown:
     """A pause shared by every request of a client: after a 429 (or any reply with ``Retry-After``) no request
-    starts until it ends, because rate limits are per key, not per request."""
+    starts until it ends, because rate limits are per key, not per request. A rate-limit reply to a request
+    sent before the latest pause began is stale (the client has paused since) and starts no new pause."""
 
     def __init__(self) -> None:
         self.until = 0.0
+        self.started = float("-inf")
 
-    def extend(self, seconds: float) -> None:
-        self.until = max(self.until, time.monotonic() + seconds)
+    def extend(self, seconds: float, sent_at: float) -> None:
+        """Pause for ``seconds`` after a rate-limit reply to a request sent at ``sent_at`` (monotonic)."""
+        if sent_at < self.started:
+            return
+        now = time.monotonic()
+        if now >= self.until:
+            self.started = now
+        self.until = max(self.until, now + seconds)
 
     async def wait(self) -> None:
         while (left := self.until - time.monotonic()) > 0:

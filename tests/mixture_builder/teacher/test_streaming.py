@@ -187,3 +187,16 @@ def test_embedded_backend_batches_across_documents(tmp_path, monkeypatch):
     out = list(Echo(config).run(Document(text=f"p{i}", id=str(i)) for i in range(64)))
     assert [d.metadata["reply"] for d in out] == [f"re p{i}" for i in range(64)]
     assert sum(batches) == 64 and max(batches) == 8 and batches.count(8) >= 6  # one document per request
+
+
+def test_rate_limit_replies_to_requests_sent_before_a_pause_start_no_new_one():
+    from mixture_builder.teacher.ratelimit import CoolDown
+
+    cool_down = CoolDown()
+    sent = time.monotonic()
+    cool_down.extend(0.5, sent_at=sent)
+    first = cool_down.until
+    cool_down.extend(5.0, sent_at=sent)  # sent before the pause began: the client has paused since
+    assert cool_down.until == first
+    cool_down.extend(5.0, sent_at=time.monotonic())
+    assert cool_down.until > first + 4
