@@ -222,15 +222,29 @@ class Teacher:
         try:
             keys = [[self.key(r) for r in requests] for requests in documents]
             cached = self.cache.get_many([k for ks in keys for k in ks]) if self.cache is not None else {}
-            for requests, doc_keys, future in zip(documents, keys, futures):
-                if not future.cancelled():
-                    claims = {key: self._claim(key) for key in doc_keys if key not in cached}
-                    chain(asyncio.ensure_future(
-                        self._complete_group(requests, doc_keys, cached, claims, next(self._order))), future)
-        except BaseException as error:  # noqa: BLE001 — e.g. a transport that cannot be built: every caller hears
+            self._loop_state()  # builds the transport: a failure here reaches every caller
+        except BaseException as error:  # noqa: BLE001 — handed to the callers, who raise it
             for future in futures:
                 if future.set_running_or_notify_cancel():
                     future.set_exception(error)
+            return
+        for requests, doc_keys, future in zip(documents, keys, futures):
+            if future.cancelled():
+                continue
+            claims = {key: self._claim(key) for key in doc_keys if key not in cached}
+            task = asyncio.ensure_future(self._complete_group(requests, doc_keys, cached, claims, next(self._order)))
+            task.add_done_callback(lambda _, claims=claims: self._drop_claims(claims))
+            chain(task, future)
+
+    def _drop_claims(self, claims: dict[str, tuple[asyncio.Future[ChatResult], bool]]) -> None:
+        """Release the claims of a task cancelled before it sent them, so later twins do not wait forever."""
+        state = self._per_loop.get(asyncio.get_running_loop())  # None once the teacher is closing
+        running = state.running if state is not None else {}
+        for key, (future, owner) in claims.items():
+            if owner and not future.done():
+                future.cancel()
+                if running.get(key) is future:
+                    del running[key]
 
     async def _complete_group(self, requests: list[ChatRequest], keys: list[str], cached: dict[str, ChatResult],
                               claims: dict[str, tuple[asyncio.Future[ChatResult], bool]],
@@ -248,7 +262,7 @@ class Teacher:
         """A cached reply (counted ``copies`` times) or a fetched one, parsed and repaired as it arrives."""
         if hit is not None:
             self.stats.cache_hits += copies
-            result = hit
+            result = replace(hit)  # a document's own copy: parsing writes into it
         else:
             result = await self._fetch(key, request, claim, priority)  # type: ignore[arg-type]
         return await self._parse_or_repair(request, result, priority)
