@@ -233,7 +233,8 @@ class Teacher:
                 continue
             claims = {key: self._claim(key) for key in doc_keys if key not in cached}
             task = asyncio.ensure_future(self._complete_group(requests, doc_keys, cached, claims, next(self._order)))
-            task.add_done_callback(lambda _, claims=claims: self._drop_claims(claims))
+            if claims:
+                task.add_done_callback(lambda _, claims=claims: self._drop_claims(claims))
             chain(task, future)
 
     def _drop_claims(self, claims: dict[str, tuple[asyncio.Future[ChatResult], bool]]) -> None:
@@ -250,6 +251,9 @@ class Teacher:
                               claims: dict[str, tuple[asyncio.Future[ChatResult], bool]],
                               priority: int) -> list[ChatResult]:
         """One submitted document: its distinct requests concurrently; copies for repeated ones."""
+        if len(keys) == 1:  # the common case (a rater, a distiller), kept lean
+            return [await self._complete_one(keys[0], requests[0], cached.get(keys[0]), 1, claims.get(keys[0]),
+                                             priority)]
         unique = dict.fromkeys(keys)
         work = [self._complete_one(key, requests[keys.index(key)], cached.get(key), keys.count(key),
                                    claims.get(key), priority) for key in unique]
