@@ -62,9 +62,9 @@ class TeacherDistiller(TeacherStep):
     name = "⚗️ Distill clusters (teacher)"
     writes = COMPLETION_KEYS
 
-    def __init__(self, config: DistillerConfig, *, use_cache: bool = True, batch_size: int = 64) -> None:
+    def __init__(self, config: DistillerConfig, *, use_cache: bool = True) -> None:
         teacher = replace(config.teacher, use_cache=config.teacher.use_cache and use_cache)
-        super().__init__(teacher, batch_size=batch_size)
+        super().__init__(teacher)
         self.config = config
         self.provenance = distiller_id(config)
 

@@ -3,7 +3,7 @@
 ``WriteSamples``: one passage → one high-quality sample per task, in the task's pattern, with its chain of
 thought (templates ``write_qa`` … ``write_para``). ``WriteReasoning``: the chain of thought of samples written
 without one (template ``write_reasoning``). ``DegradeSamples``: one target → ``teacher_variants`` low-quality
-variants, cycling through the degradation styles (template ``degrade``). All are ``TeacherStep``s: batching,
+variants, cycling through the degradation styles (template ``degrade``). All are ``TeacherStep``s: streaming,
 concurrency, cache, retries, repair and failure counts come from the base.
 """
 

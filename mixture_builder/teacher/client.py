@@ -1,23 +1,29 @@
 """``Teacher``: the one way the toolkit calls an LLM.
 
-``Teacher.from_config(cfg).generate(requests)`` returns one ``ChatResult`` per request, in order. Inside:
-the SQLite cache is consulted first (``cache.py``); identical requests in a batch are sent once; at most
-``max_concurrency`` requests are in flight, under optional requests/min and tokens/min limits; 429/5xx/
-timeouts/dropped connections/malformed bodies are retried with exponential backoff and jitter, honouring
-``Retry-After``, up to ``max_retries`` times, after which the request is recorded as failed (result ``error``,
-a line in the failed-requests JSONL, ``stats.failed``). A request with a template is parsed; a parse failure
-is retried once with a repair instruction and then recorded in ``parse_error``. Every backend (HTTP endpoint,
-vLLM on the node, embedded CPU model) sits behind the same ``Transport`` interface, so cache, accounting and
-results are the same whichever answers.
+``Teacher.from_config(cfg).generate(requests)`` returns one ``ChatResult`` per request, in order;
+``submit(requests)`` schedules one document's requests and returns a future (what ``TeacherStep`` streams
+with). Inside: the SQLite cache is consulted first (``cache.py``); identical requests in flight at the same
+time are sent once; at most ``max_concurrency`` requests are in flight, oldest submission first, under optional
+requests/min and tokens/min limits; 5xx/timeouts/dropped connections/malformed bodies are retried with
+exponential backoff and jitter, the request giving its slot up while it waits; a 429 or a ``Retry-After``
+pauses the whole client (a shared cool-down: rate limits are per key). After ``max_retries`` retries a
+request is recorded as failed (result ``error``, a line in the failed-requests JSONL, ``stats.failed``). A
+request with a template is parsed as soon as its reply arrives; a parse failure is retried once with a repair
+instruction and then recorded in ``parse_error``. Every backend (HTTP endpoint, vLLM on the node, embedded
+CPU model) sits behind the same ``Transport`` interface, so cache, accounting and results are the same
+whichever answers.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import itertools
 import logging
 import threading
+import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from mixture_builder.teacher.embedded import EmbeddedTransport
@@ -29,9 +35,10 @@ if TYPE_CHECKING:
 
 from mixture_builder.errors import InputError
 from mixture_builder.teacher.accounting import FailureLog, TeacherStats, cost_usd
+from mixture_builder.teacher.aio import LoopThread, all_or_cancel, chain
 from mixture_builder.teacher.cache import ResponseCache, request_key
 from mixture_builder.teacher.config import TeacherConfig
-from mixture_builder.teacher.ratelimit import Backoff, RateLimiter
+from mixture_builder.teacher.ratelimit import Backoff, CoolDown, PrioritySlots, RateLimiter
 from mixture_builder.teacher.templates import OutputParseError
 from mixture_builder.teacher.types import ChatRequest, ChatResult, PermanentError, TransientError
 
@@ -50,15 +57,13 @@ class _LoopState:
     """What a ``Teacher`` keeps per event loop (aiohttp sessions and asyncio primitives are loop-bound)."""
 
     transport: Any
-    semaphore: asyncio.Semaphore
-    in_flight: int
+    slots: PrioritySlots
     limiter: RateLimiter
+    running: dict[str, asyncio.Future[ChatResult]] = field(default_factory=dict)  # key → reply of its sender
 
 
 def ping(config: TeacherConfig, prompt: str = "Say hello in five words.") -> str:
     """One request to the configured teacher: its reply, latency and token counts (or the failure)."""
-    import time
-
     with Teacher.from_config(config) as teacher:
         start = time.perf_counter()
         (result,) = teacher.generate([ChatRequest([{"role": "user", "content": prompt}], tag="ping")])
@@ -67,27 +72,6 @@ def ping(config: TeacherConfig, prompt: str = "Say hello in five words.") -> str
         return f"{config.backend} {teacher.model}: FAILED after {took:.2f}s: {result.error}"
     return (f"{config.backend} {teacher.model}: {took:.2f}s, {result.prompt_tokens} prompt + "
             f"{result.completion_tokens} completion tokens, finish {result.finish_reason}\n{result.text}")
-
-
-class _LoopThread:
-    """A private event loop in a daemon thread, so ``generate`` works even inside a running loop."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self.loop.run_forever, name="teacher-loop", daemon=True)
-        self._thread.start()
-
-    def run(self, coroutine: Any) -> Any:
-        future = asyncio.run_coroutine_threadsafe(coroutine, self.loop)
-        try:
-            return future.result()
-        except BaseException:  # e.g. Ctrl-C in the caller: stop the requests still in flight
-            future.cancel()
-            raise
-
-    def stop(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self._thread.join(timeout=5)
 
 
 class Teacher:
@@ -101,8 +85,10 @@ class Teacher:
         self.cache = ResponseCache(config.resolved_cache_path) if config.use_cache else None
         self._backoff = Backoff(config.backoff_base_s, config.backoff_max_s, seed=config.seed)
         self._per_loop: dict[asyncio.AbstractEventLoop, _LoopState] = {}
-        self._loop_thread: _LoopThread | None = None
+        self._loop_thread: LoopThread | None = None
         self._lock = threading.Lock()
+        self._cool_down = CoolDown()
+        self._order = itertools.count()  # submission order: the slot priority of a request
 
     @classmethod
     def from_config(cls, config: TeacherConfig | dict[str, Any]) -> Teacher:
@@ -111,16 +97,19 @@ class Teacher:
     # ------------------------------------------------------------------ public API
     def generate(self, requests: Sequence[ChatRequest], *, desc: str | None = None) -> list[ChatResult]:
         """Results for ``requests`` in order (blocking; concurrent inside)."""
-        with self._lock:
-            if self._loop_thread is None:
-                self._loop_thread = _LoopThread()
-        return self._loop_thread.run(self.agenerate(requests, desc=desc))
+        return self._private_loop().run(self.agenerate(requests, desc=desc))
 
     async def agenerate(self, requests: Sequence[ChatRequest], *, desc: str | None = None) -> list[ChatResult]:
         """Results for ``requests`` in order."""
-        results = await self._complete_all(list(requests), desc=desc)
-        await self._parse_and_repair(list(requests), results)
-        return results
+        return await self._complete_all(list(requests), desc=desc)
+
+    def submit(self, documents: Sequence[Sequence[ChatRequest]]) -> list[concurrent.futures.Future[list[ChatResult]]]:
+        """Schedule the requests of several documents on the private loop and return at once: one future per
+        document, holding its results in order (cancel it to drop them). Earlier submissions get free slots
+        first, so a caller can keep thousands of documents queued, as ``TeacherStep`` does."""
+        futures: list[concurrent.futures.Future[list[ChatResult]]] = [concurrent.futures.Future() for _ in documents]
+        self._private_loop().loop.call_soon_threadsafe(self._start, [list(d) for d in documents], futures)
+        return futures
 
     def payload(self, request: ChatRequest) -> dict[str, Any]:
         """The request body: model, messages, the config's generation parameters overridden by the request's."""
@@ -165,13 +154,19 @@ class Teacher:
         self.close()
 
     # ------------------------------------------------------------------ internals
+    def _private_loop(self) -> LoopThread:
+        with self._lock:
+            if self._loop_thread is None:
+                self._loop_thread = LoopThread()
+            return self._loop_thread
+
     def _loop_state(self) -> _LoopState:
         loop = asyncio.get_running_loop()
         state = self._per_loop.get(loop)
         if state is None:
             transport = self._make_transport()
             in_flight = getattr(transport, "max_in_flight", self.config.max_concurrency)
-            state = _LoopState(transport, asyncio.Semaphore(in_flight), in_flight,
+            state = _LoopState(transport, PrioritySlots(in_flight),
                                RateLimiter(self.config.requests_per_minute, self.config.tokens_per_minute))
             self._per_loop[loop] = state
         return state
@@ -191,6 +186,7 @@ class Teacher:
         return make_http_transport(self.config)
 
     async def _complete_all(self, requests: list[ChatRequest], desc: str | None) -> list[ChatResult]:
+        """``generate``: a bounded pool of workers pulls distinct requests, so memory stays flat for huge lists."""
         from tqdm.auto import tqdm
 
         keys = [self.key(r) for r in requests]
@@ -198,66 +194,146 @@ class Teacher:
         cached = self.cache.get_many(keys) if self.cache is not None else {}
         groups: dict[str, list[int]] = {}
         for index, key in enumerate(keys):
-            if key in cached:
-                results[index] = cached[key]
-                self.stats.cache_hits += 1
-            else:
-                groups.setdefault(key, []).append(index)
-        bar = tqdm(total=len(requests), initial=len(requests) - sum(map(len, groups.values())), unit="req",
-                   desc=desc or f"teacher {self.model}", disable=None if self.config.progress else True,
-                   dynamic_ncols=True, mininterval=0.5)
-
+            groups.setdefault(key, []).append(index)
+        bar = tqdm(total=len(requests), unit="req", desc=desc or f"teacher {self.model}", dynamic_ncols=True,
+                   disable=None if self.config.progress else True, mininterval=0.5)
         pending = iter(groups.items())
 
-        async def worker() -> None:  # a fixed pool of workers pulls work: memory stays flat for huge batches
+        async def worker() -> None:
             for key, indices in pending:
-                result = await self._send(key, requests[indices[0]])
-                for index in indices:
-                    results[index] = result
+                result = await self._complete_one(key, requests[indices[0]], cached.get(key), len(indices),
+                                                  self._claim(key) if key not in cached else None,
+                                                  next(self._order))
+                for n, index in enumerate(indices):
+                    results[index] = replace(result) if n else result
                 bar.update(len(indices))
 
-        tasks = [asyncio.ensure_future(worker()) for _ in range(min(len(groups), self._loop_state().in_flight))]
         try:
-            if tasks:
-                done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
-                for task in done:  # a worker that raised (e.g. a ConfigError) stops the batch
-                    task.result()
-        finally:  # never leave sibling workers running (also on cancellation) while the caller closes up
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            # more workers than slots (as many as a step's reorder window): a request backing off holds none
+            await all_or_cancel([worker() for _ in range(min(len(groups), self.config.resolved_reorder_window))])
+        finally:
             bar.close()
         return results  # type: ignore[return-value]
 
-    async def _send(self, key: str, request: ChatRequest) -> ChatResult:
+    def _start(self, documents: list[list[ChatRequest]],
+               futures: list[concurrent.futures.Future[list[ChatResult]]]) -> None:
+        """``submit`` on the loop: one cache lookup for all the documents, then (before anything can complete)
+        each document claims its uncached requests and starts as a task."""
+        try:
+            keys = [[self.key(r) for r in requests] for requests in documents]
+            cached = self.cache.get_many([k for ks in keys for k in ks]) if self.cache is not None else {}
+            self._loop_state()  # builds the transport: a failure here reaches every caller
+        except BaseException as error:  # noqa: BLE001 — handed to the callers, who raise it
+            for future in futures:
+                if future.set_running_or_notify_cancel():
+                    future.set_exception(error)
+            return
+        for requests, doc_keys, future in zip(documents, keys, futures):
+            if future.cancelled():
+                continue
+            claims = {key: self._claim(key) for key in doc_keys if key not in cached}
+            task = asyncio.ensure_future(self._complete_group(requests, doc_keys, cached, claims, next(self._order)))
+            if claims:
+                task.add_done_callback(lambda _, claims=claims: self._drop_claims(claims))
+            chain(task, future)
+
+    def _drop_claims(self, claims: dict[str, tuple[asyncio.Future[ChatResult], bool]]) -> None:
+        """Release the claims of a task cancelled before it sent them, so later twins do not wait forever."""
+        state = self._per_loop.get(asyncio.get_running_loop())  # None once the teacher is closing
+        running = state.running if state is not None else {}
+        for key, (future, owner) in claims.items():
+            if owner and not future.done():
+                future.cancel()
+                if running.get(key) is future:
+                    del running[key]
+
+    async def _complete_group(self, requests: list[ChatRequest], keys: list[str], cached: dict[str, ChatResult],
+                              claims: dict[str, tuple[asyncio.Future[ChatResult], bool]],
+                              priority: int) -> list[ChatResult]:
+        """One submitted document: its distinct requests concurrently; copies for repeated ones."""
+        if len(keys) == 1:  # the common case (a rater, a distiller), kept lean
+            return [await self._complete_one(keys[0], requests[0], cached.get(keys[0]), 1, claims.get(keys[0]),
+                                             priority)]
+        unique = dict.fromkeys(keys)
+        work = [self._complete_one(key, requests[keys.index(key)], cached.get(key), keys.count(key),
+                                   claims.get(key), priority) for key in unique]
+        done = [await work[0]] if len(work) == 1 else await all_or_cancel(work)
+        by_key = dict(zip(unique, done))
+        return [by_key[key] if keys.index(key) == index else replace(by_key[key]) for index, key in enumerate(keys)]
+
+    async def _complete_one(self, key: str, request: ChatRequest, hit: ChatResult | None, copies: int,
+                            claim: tuple[asyncio.Future[ChatResult], bool] | None, priority: int) -> ChatResult:
+        """A cached reply (counted ``copies`` times) or a fetched one, parsed and repaired as it arrives."""
+        if hit is not None:
+            self.stats.cache_hits += copies
+            result = replace(hit)  # a document's own copy: parsing writes into it
+        else:
+            result = await self._fetch(key, request, claim, priority)  # type: ignore[arg-type]
+        return await self._parse_or_repair(request, result, priority)
+
+    def _claim(self, key: str) -> tuple[asyncio.Future[ChatResult], bool]:
+        """Join the request with this key already in flight (``False``), or become its sender (``True``)."""
+        running = self._loop_state().running
+        if key in running:
+            return running[key], False
+        running[key] = asyncio.get_running_loop().create_future()
+        return running[key], True
+
+    async def _fetch(self, key: str, request: ChatRequest, claim: tuple[asyncio.Future[ChatResult], bool],
+                     priority: int) -> ChatResult:
+        future, owner = claim
+        if not owner:
+            return replace(await asyncio.shield(future))
+        try:
+            result = await self._send(key, request, priority)
+        except BaseException:
+            future.cancel()  # joiners see a cancellation; the error itself goes to the sender's caller
+            raise
+        finally:
+            self._loop_state().running.pop(key, None)
+        future.set_result(result)
+        return result
+
+    async def _send(self, key: str, request: ChatRequest, priority: int) -> ChatResult:
         state = self._loop_state()
-        transport, semaphore, limiter = state.transport, state.semaphore, state.limiter
         payload = self.payload(request)
         budget = estimate_tokens(request.messages) + int(payload.get("max_tokens") or 0)
-        reason, attempts = "unknown", 0
-        async with semaphore:
-            self.stats.requests += 1
-            while True:
-                await limiter.acquire(budget)
+        attempts = 0
+        while True:
+            await state.slots.acquire(priority)
+            try:
+                await self._cool_down.wait()
+                await state.limiter.acquire(budget)
                 attempts += 1
                 self.stats.attempts += 1
-                try:
-                    result = await transport.complete(payload)
-                    break
-                except TransientError as error:
-                    reason = error.reason
-                    if attempts > self.config.max_retries:
-                        return self._fail(key, request, reason, attempts)
-                    self.stats.retries += 1
-                    await asyncio.sleep(self._backoff.delay(attempts - 1, error.retry_after))
-                except PermanentError as error:
-                    return self._fail(key, request, error.reason, attempts)
-                except ValueError as error:  # a configuration problem (e.g. a missing model): stop and say so
-                    if isinstance(error, InputError):
-                        raise
-                    return self._fail(key, request, f"unexpected: {type(error).__name__}: {error}", attempts)
-                except Exception as error:  # noqa: BLE001 — an unexpected library error: record it, never lose it
-                    return self._fail(key, request, f"unexpected: {type(error).__name__}: {error}", attempts)
+                if attempts == 1:  # counted once sent: requests == succeeded + failed
+                    self.stats.requests += 1
+                sent_at = time.monotonic()
+                result = await state.transport.complete(payload)
+                break
+            except TransientError as error:
+                transient = error
+            except PermanentError as error:
+                return self._fail(key, request, error.reason, attempts)
+            except ValueError as error:  # a configuration problem (e.g. a missing model): stop and say so
+                if isinstance(error, InputError):
+                    raise
+                return self._fail(key, request, f"unexpected: {type(error).__name__}: {error}", attempts)
+            except Exception as error:  # noqa: BLE001 — an unexpected library error: record it, never lose it
+                return self._fail(key, request, f"unexpected: {type(error).__name__}: {error}", attempts)
+            finally:
+                state.slots.release()
+            if attempts > self.config.max_retries:
+                return self._fail(key, request, transient.reason, attempts)
+            self.stats.retries += 1
+            delay = self._backoff.delay(attempts - 1, transient.retry_after)
+            if transient.retry_after is not None or transient.reason == "http_429":
+                self._cool_down.extend(delay, sent_at)  # the whole client waits, this request included
+            else:
+                await asyncio.sleep(delay)  # only this request waits; its slot serves others meanwhile
+        return self._succeed(key, request, result, attempts)
+
+    def _succeed(self, key: str, request: ChatRequest, result: ChatResult, attempts: int) -> ChatResult:
         if result.text is None:
             return self._fail(key, request, f"empty_content (finish_reason={result.finish_reason})", attempts)
         self.stats.succeeded += 1
@@ -277,39 +353,37 @@ class Teacher:
                              messages=request.messages)
         return ChatResult(text=None, finish_reason=None, error=reason)
 
-    async def _parse_and_repair(self, requests: list[ChatRequest], results: list[ChatResult]) -> None:
-        repair_at: list[int] = []
-        repairs: list[ChatRequest] = []
-        for index, (request, result) in enumerate(zip(requests, results)):
-            template = request.template
-            if template is None or not result.ok:
-                continue
+    async def _parse_or_repair(self, request: ChatRequest, result: ChatResult, priority: int) -> ChatResult:
+        """Parse a templated reply; on failure ask once for a repair (same slot priority) and parse that."""
+        template = request.template
+        if template is None or not result.ok:
+            return result
+        try:
+            result.parsed = template.parse(result.text)
+            return result
+        except OutputParseError as error:
+            reason = str(error) + (" (output truncated)" if result.finish_reason == "length" else "")
+        self.stats.repairs += 1
+        repair = ChatRequest(messages=template.repair_messages(request.messages, result.text, reason),
+                             params=request.params, tag=f"{request.tag}:repair")
+        key = self.key(repair)
+        hit = self.cache.get_many([key]).get(key) if self.cache is not None else None
+        if hit is not None:
+            self.stats.cache_hits += 1
+        fixed = hit or await self._fetch(key, repair, self._claim(key), priority)
+        if not fixed.ok:
+            result.parse_error = f"repair failed: {fixed.error}"
+        else:
             try:
-                result.parsed = template.parse(result.text)
+                parsed = template.parse(fixed.text)  # type: ignore[arg-type]
             except OutputParseError as error:
-                reason = str(error) + (" (output truncated)" if result.finish_reason == "length" else "")
-                repair_at.append(index)
-                repairs.append(ChatRequest(messages=template.repair_messages(request.messages, result.text, reason),
-                                           params=request.params, tag=f"{request.tag}:repair"))
-        if not repairs:
-            return
-        self.stats.repairs += len(repairs)
-        repaired = await self._complete_all(repairs, desc=f"repair {self.model}")
-        for index, fixed in zip(repair_at, repaired):
-            original, template = results[index], requests[index].template
-            if not fixed.ok:
-                original.parse_error = f"repair failed: {fixed.error}"
+                result.parse_error = str(error)
             else:
-                try:
-                    parsed = template.parse(fixed.text)  # type: ignore[union-attr]
-                except OutputParseError as error:
-                    original.parse_error = str(error)
-                else:
-                    self.stats.repaired_ok += 1
-                    results[index] = ChatResult(
-                        text=fixed.text, finish_reason=fixed.finish_reason, parsed=parsed, repaired=True,
-                        prompt_tokens=original.prompt_tokens + fixed.prompt_tokens,
-                        completion_tokens=original.completion_tokens + fixed.completion_tokens,
-                        cached=original.cached and fixed.cached)
-                    continue
-            self.stats.parse_failures += 1
+                self.stats.repaired_ok += 1
+                return ChatResult(text=fixed.text, finish_reason=fixed.finish_reason, parsed=parsed, repaired=True,
+                                  prompt_tokens=result.prompt_tokens + fixed.prompt_tokens,
+                                  completion_tokens=result.completion_tokens + fixed.completion_tokens,
+                                  cached=result.cached and fixed.cached)
+        self.stats.parse_failures += 1
+        return result
+

@@ -49,6 +49,12 @@ class TeacherConfig:
         default="aiohttp",
     )
     max_concurrency: int = help_field("Requests in flight at most.", default=64)
+    reorder_window: int | None = help_field(
+        "Documents a pipeline step keeps requested ahead of the one it emits next, so the endpoint stays busy "
+        "while a slow reply holds up in-order output (None: 32 x max_concurrency, at least 256). Memory grows "
+        "with it, not with the shard.",
+        default=None,
+    )
     requests_per_minute: float | None = help_field(
         "Client-side limit on requests per minute (None: unlimited).",
         default=None,
@@ -117,6 +123,9 @@ class TeacherConfig:
         if self.backend == "openai" and not self.base_url:
             raise bad("base_url", "backend 'openai' needs a base_url",
                       "set it, e.g. https://api.openai.com/v1 or http://host:8000/v1")
+        if self.reorder_window is not None and self.reorder_window < 1:
+            raise bad("reorder_window", f"must be >= 1 or null, got {self.reorder_window}",
+                      "use a positive number of documents or null (automatic)")
         for name in ("max_concurrency", "max_tokens", "embedded_batch_size", "embedded_threads"):
             if getattr(self, name) < 1:
                 raise bad(name, f"must be >= 1, got {getattr(self, name)}", "use a positive integer")
@@ -158,6 +167,10 @@ class TeacherConfig:
     def resolved_failed_path(self) -> Path:
         return Path(self.failed_path) if self.failed_path else self.resolved_cache_path.with_name(
             "failed_requests.jsonl")
+
+    @property
+    def resolved_reorder_window(self) -> int:
+        return self.reorder_window or max(256, 32 * self.max_concurrency)
 
     @property
     def model_id(self) -> str:

@@ -1,10 +1,78 @@
-"""Client-side rate limits (requests/min, tokens/min) and retry delays with jitter."""
+"""Client-side limits of one ``Teacher``: request slots served oldest-first, a shared cool-down after rate-limit
+replies, requests/min and tokens/min buckets, and retry delays with jitter."""
 
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
 import random
 import time
+
+
+class PrioritySlots:
+    """At most ``slots`` holders at once; waiters are served by lowest ``priority`` (then arrival).
+
+    ``Teacher`` gives each request the sequence number of its submission, so a request coming back from a
+    backoff retakes the next free slot ahead of newer requests, and the oldest documents of a stream finish
+    first (what keeps an in-order reorder window moving).
+    """
+
+    def __init__(self, slots: int) -> None:
+        self.slots = slots
+        self._free = slots
+        self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._arrival = itertools.count()
+
+    @property
+    def in_use(self) -> int:
+        return self.slots - self._free
+
+    async def acquire(self, priority: int = 0) -> None:
+        if self._free > 0:  # a free slot means no live waiter: release() hands slots to waiters directly
+            self._free -= 1
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiters, (priority, next(self._arrival), waiter))
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():  # handed a slot, then cancelled: pass it on
+                self.release()
+            else:
+                waiter.cancel()  # skipped by release()
+            raise
+
+    def release(self) -> None:
+        while self._waiters:
+            _, _, waiter = heapq.heappop(self._waiters)
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+        self._free += 1
+
+
+class CoolDown:
+    """A pause shared by every request of a client: after a 429 (or any reply with ``Retry-After``) no request
+    starts until it ends, because rate limits are per key, not per request. A rate-limit reply to a request
+    sent before the latest pause began is stale (the client has paused since) and starts no new pause."""
+
+    def __init__(self) -> None:
+        self.until = 0.0
+        self.started = float("-inf")
+
+    def extend(self, seconds: float, sent_at: float) -> None:
+        """Pause for ``seconds`` after a rate-limit reply to a request sent at ``sent_at`` (monotonic)."""
+        if sent_at < self.started:
+            return
+        now = time.monotonic()
+        if now >= self.until:
+            self.started = now
+        self.until = max(self.until, now + seconds)
+
+    async def wait(self) -> None:
+        while (left := self.until - time.monotonic()) > 0:
+            await asyncio.sleep(left)
 
 
 class TokenBucket:

@@ -74,9 +74,9 @@ class QualityRater(TeacherStep):
     writes = frozenset({"quality", "quality_details", "quality_rater"})
 
     def __init__(self, teacher: TeacherConfig | dict[str, Any] | None = None, *, template: str = RATE_TEMPLATE,
-                 on_parse_error: str = "drop", task_key: str = "task_type", batch_size: int = 256,
-                 max_tokens: int = 96, text_only: bool = False) -> None:
-        super().__init__(teacher, batch_size=batch_size)
+                 on_parse_error: str = "drop", task_key: str = "task_type", max_tokens: int = 96,
+                 text_only: bool = False) -> None:
+        super().__init__(teacher)
         if on_parse_error not in ("drop", "keep"):
             raise ConfigError(f"on_parse_error must be 'drop' or 'keep', got {on_parse_error!r}",
                               field="on_parse_error", fix="use drop or keep")

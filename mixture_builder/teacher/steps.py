@@ -8,10 +8,14 @@ A subclass overrides two hooks, as datatrove's ``BaseFilter.filter`` or distilab
   a failed one has ``error`` set, an unparsable one ``parse_error``). Return ``self.drop(doc, reason)`` to
   drop a document with a count.
 
-The base collects ``batch_size`` documents, sends all their requests through one ``Teacher`` (cache,
-concurrency, rate limits, retries, one repair attempt on parse failures, failed-requests JSONL) and records the
-teacher's accounting as step stats (``teacher_requests``, ``teacher_cache_hits``, ``teacher_failed``,
-``teacher_prompt_tokens``, …) next to the ``dropped_<reason>`` counts.
+The base streams: it keeps ``teacher.reorder_window`` documents requested ahead of the one it emits next, so up
+to ``max_concurrency`` requests stay in flight across the whole shard (a slot freed by one reply goes to the
+oldest request waiting), and emits documents in input order as their replies arrive; memory is bounded by the
+window, not the shard. Every request goes through one ``Teacher`` (cache, concurrency, rate limits, retries,
+one repair attempt as soon as a reply fails to parse, failed-requests JSONL); the teacher's accounting becomes
+the step's stats (``teacher_requests``, ``teacher_cache_hits``, ``teacher_failed``,
+``teacher_prompt_tokens``, …) next to the ``dropped_<reason>`` counts. ``format_input`` and ``format_output``
+run in the step's thread, in input order.
 
 Why not datatrove's ``InferenceRunner``: it retries only connection errors (fixed sleeps, no ``Retry-After``,
 a 429 or 500 fails at once), drives non-localhost endpoints through the ``openai`` SDK with ~40 requests in
@@ -23,7 +27,9 @@ the vLLM server for ``backend: vllm`` (``vllm.py``).
 from __future__ import annotations
 
 import os
+from collections import deque
 from collections.abc import Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from itertools import islice
 from typing import Any
 
@@ -45,11 +51,10 @@ class TeacherStep(PipelineStep):
     type = "🎓 - TEACHER"
     name = "teacher step"
 
-    def __init__(self, teacher: TeacherConfig | dict[str, Any] | None = None, batch_size: int = 256) -> None:
+    def __init__(self, teacher: TeacherConfig | dict[str, Any] | None = None) -> None:
         super().__init__()
         self.teacher_config = (teacher if isinstance(teacher, TeacherConfig)
                                else TeacherConfig.from_dict(teacher or {}))
-        self.batch_size = batch_size
         self._teacher: Any = None
         self._teacher_pid = 0
 
@@ -70,7 +75,6 @@ class TeacherStep(PipelineStep):
     def teacher(self) -> Any:
         """The step's ``Teacher`` (created in the worker process on first use)."""
         if self._teacher is None or self._teacher_pid != os.getpid():  # a forked worker builds its own
-
             self._teacher = Teacher.from_config(self.teacher_config)
             self._teacher_pid = os.getpid()
         return self._teacher
@@ -84,39 +88,82 @@ class TeacherStep(PipelineStep):
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         if data is None:
             return
-        iterator = iter(data)
-        try:
-            while batch := list(islice(iterator, self.batch_size)):
-                yield from self._process(batch)
-        finally:
-            if self._teacher is not None:
-                self._teacher.close()
-                self._teacher = None
+        from tqdm.auto import tqdm
 
-    def _process(self, batch: list[Document]) -> Iterator[Document]:
-        spans: list[tuple[int, int]] = []
-        requests: list[ChatRequest] = []
-        for doc in batch:
+        teacher = self.teacher
+        before = teacher.stats.snapshot()
+        size = self.teacher_config.resolved_reorder_window
+        refill = max(1, size // 16)  # documents per submission: one hand-over to the teacher's loop each
+        failure: Future[None] = Future()  # the first error raised by any request stops the step at once
+        window: deque[tuple[Document, Future[list[ChatResult]]]] = deque()
+        docs, exhausted = iter(data), False
+        bar = tqdm(unit="doc", desc=self.name, dynamic_ncols=True, mininterval=0.5,
+                   disable=None if self.teacher_config.progress else True)
+        try:
+            while True:
+                while not exhausted and len(window) <= size - refill:
+                    exhausted = self._fill(teacher, docs, window, refill, failure)
+                if not window:
+                    return
+                doc, pending = window.popleft()
+                with self.track_time():
+                    results = _result(pending, failure)
+                bar.update()
+                for out in self.format_output(doc, results):
+                    self.stat_update("emitted")
+                    yield out
+        finally:
+            for _, pending in window:
+                pending.cancel()
+            bar.close()
+            teacher.close()
+            self._teacher = None
+            self._record(teacher.stats - before)
+
+    def _fill(self, teacher: Teacher, docs: Iterator[Document],
+              window: deque[tuple[Document, Future[list[ChatResult]]]], count: int, failure: Future[None]) -> bool:
+        """Pull up to ``count`` documents, submit their requests in one call; ``True`` when the input ran out."""
+        pulled: list[tuple[Document, list[ChatRequest]]] = []
+        for doc in islice(docs, count):
             self.stat_update("documents")
             made = self.format_input(doc)
-            made = [] if made is None else [made] if isinstance(made, ChatRequest) else list(made)
-            spans.append((len(requests), len(requests) + len(made)))
-            requests.extend(made)
-        before = self.teacher.stats.snapshot()
-        with self.track_time(unit="batch"):
-            results = self.teacher.generate(requests, desc=self.name) if requests else []
-        self._record(self.teacher.stats - before)
-        for doc, (start, end) in zip(batch, spans):
-            for out in self.format_output(doc, results[start:end]):
-                self.stat_update("emitted")
-                yield out
+            pulled.append((doc, [] if made is None else [made] if isinstance(made, ChatRequest) else list(made)))
+        submitted = iter(teacher.submit([requests for _, requests in pulled if requests]))
+        for doc, requests in pulled:
+            if requests:
+                pending = next(submitted)
+                pending.add_done_callback(lambda future: _report(future, failure))
+            else:
+                pending = Future()
+                pending.set_result([])
+            window.append((doc, pending))
+        return len(pulled) < count
 
     def _record(self, delta: TeacherStats) -> None:
         for name in _STAT_FIELDS:
             value = getattr(delta, name)
             if value:
-                self.stat_update(f"teacher_{name}", value=value, unit="batch")
+                self.stat_update(f"teacher_{name}", value=value, unit="task")
         if delta.cost_usd:
-            self.stat_update("teacher_cost_micro_usd", value=round(delta.cost_usd * 1e6), unit="batch")
+            self.stat_update("teacher_cost_micro_usd", value=round(delta.cost_usd * 1e6), unit="task")
         for reason, count in delta.failures_by_reason.items():
-            self.stat_update(f"teacher_failed_{reason}", value=count, unit="batch")
+            self.stat_update(f"teacher_failed_{reason}", value=count, unit="task")
+
+
+def _report(future: Future[list[ChatResult]], failure: Future[None]) -> None:
+    """Pass the first error of a document's requests on to the step (on the teacher's loop thread)."""
+    if not future.cancelled() and future.exception() is not None and not failure.done():
+        failure.set_exception(future.exception())  # type: ignore[arg-type]
+
+
+def _result(pending: Future[list[ChatResult]], failure: Future[None]) -> list[ChatResult]:
+    """The results of the document at the head of the window, or the first error of any document."""
+    if not pending.done():
+        wait((pending, failure), return_when=FIRST_COMPLETED)
+    if pending.done() and not pending.cancelled():
+        return pending.result()
+    try:  # a cancelled document joined a request whose sender failed: that error is on its way
+        failure.result(timeout=60)
+    except TimeoutError:
+        pass
+    raise RuntimeError("a teacher request was cancelled without an error")

@@ -35,7 +35,7 @@ def main(base_url: str, work: str) -> None:
                            cache_path=f"{work}/cache.sqlite", failed_path=f"{work}/failed.jsonl", progress=False)
     docs = [Document(text=f"prompt {i}", id=f"doc-{i}") for i in range(N_DOCS)]
     LocalPipelineExecutor(
-        pipeline=[docs, EchoWriter(config, batch_size=8), JsonlWriter(f"{work}/out", compression=None)],
+        pipeline=[docs, EchoWriter(config), JsonlWriter(f"{work}/out", compression=None)],
         tasks=1, logging_dir=f"{work}/logs",
     ).run()
 

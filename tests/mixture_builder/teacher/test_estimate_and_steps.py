@@ -71,7 +71,7 @@ def test_rater_in_a_multiprocess_executor_shares_one_cache(serve, make_config, t
 
         out = tmp_path / f"out-{logs}"
         LocalPipelineExecutor(
-            pipeline=[ShardReader(shards), QualityRater(config, batch_size=5), JsonlWriter(str(out), compression=None)],
+            pipeline=[ShardReader(shards), QualityRater(config), JsonlWriter(str(out), compression=None)],
             tasks=2, workers=2, logging_dir=str(tmp_path / logs), start_method="fork",
         ).run()
         return [json.loads(line) for f in sorted(out.glob("*.jsonl")) for line in f.open()]

@@ -17,6 +17,8 @@ from mixture_builder.teacher.templates import load_template
 from mixture_builder.teacher.testing import last_user_message
 
 JOB = Path(__file__).with_name("_resume_job.py")
+RATING_JOB = Path(__file__).with_name("_rating_job.py")
+N_DOCS = 120
 
 
 def logged_key(request_json: dict) -> str:
@@ -38,16 +40,7 @@ def test_sigkill_mid_run_then_rerun(serve, tmp_path):
     server = serve(lambda r: "reply to " + last_user_message(r), latency=0.1)
     command = [sys.executable, str(JOB), server.base_url, str(tmp_path)]
     cache = tmp_path / "cache.sqlite"
-
-    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 60
-    while len(cached_keys(cache)) < 20:
-        assert child.poll() is None, child.stderr.read().decode()[-2000:]
-        assert time.monotonic() < deadline, "the job made no progress"
-        time.sleep(0.02)
-    child.send_signal(signal.SIGKILL)
-    child.wait()
-    assert child.returncode == -signal.SIGKILL
+    kill_midway(command, cache, at_least=20)
     completed = cached_keys(cache)
     sent_first = len(server.requests)
     assert 20 <= len(completed) < 60
@@ -63,6 +56,50 @@ def test_sigkill_mid_run_then_rerun(serve, tmp_path):
     assert len(ids) == len(set(ids)) == 60
     assert all(line["metadata"]["reply"] == "reply to " + line["text"] for line in lines)
     assert not (tmp_path / "failed.jsonl").exists()
+
+
+def rating_reply(request: dict) -> str:
+    """A deterministic rating per prompt (so a rerun and a clean run agree)."""
+    number = int(last_user_message(request).split("Question ")[1].split("?")[0])
+    return json.dumps({"rarity": 3 + number % 5, "complexity": 4, "informativeness": 5, "overall": 2 + number % 9})
+
+
+def kill_midway(command: list[str], cache: Path, at_least: int) -> None:
+    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while len(cached_keys(cache)) < at_least:
+        assert child.poll() is None, child.stderr.read().decode()[-2000:]
+        assert time.monotonic() < deadline, "the job made no progress"
+        time.sleep(0.02)
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    assert child.returncode == -signal.SIGKILL
+
+
+def test_rating_run_killed_midway_reruns_to_identical_output(serve, tmp_path):
+    clean_server = serve(rating_reply, latency=0.02)
+    clean = tmp_path / "clean"
+    subprocess.run([sys.executable, str(RATING_JOB), clean_server.base_url, str(clean), str(N_DOCS)], check=True,
+                   capture_output=True, timeout=120)
+
+    server = serve(rating_reply, latency=0.1)
+    work = tmp_path / "killed"
+    command = [sys.executable, str(RATING_JOB), server.base_url, str(work), str(N_DOCS)]
+    kill_midway(command, work / "cache.sqlite", at_least=N_DOCS // 3)
+    answered = cached_keys(work / "cache.sqlite")
+    sent_first = len(server.requests)
+    assert N_DOCS // 3 <= len(answered) < N_DOCS
+
+    rerun = subprocess.run(command, capture_output=True, timeout=120, check=False)
+    assert rerun.returncode == 0, rerun.stderr.decode()[-2000:]
+    resent = [logged_key(r) for r in server.requests[sent_first:]]
+    assert not set(resent) & answered, "a request answered before the kill was sent again"
+    assert len(resent) == len(set(resent)) == N_DOCS - len(answered)
+    (output,) = sorted((work / "out").glob("*.jsonl"))
+    (expected,) = sorted((clean / "out").glob("*.jsonl"))
+    assert output.read_text() == expected.read_text()
+    assert len(expected.read_text().splitlines()) == N_DOCS
+    assert not (work / "failed.jsonl").exists()
 
 
 TEMPLATE = """---
