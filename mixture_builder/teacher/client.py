@@ -33,7 +33,6 @@ from mixture_builder.teacher.vllm import VLLMTransport
 if TYPE_CHECKING:
     from typing_extensions import Self
 
-from mixture_builder.errors import InputError
 from mixture_builder.teacher.accounting import FailureLog, TeacherStats, cost_usd
 from mixture_builder.teacher.aio import LoopThread, all_or_cancel, chain
 from mixture_builder.teacher.cache import ResponseCache, request_key
@@ -315,12 +314,8 @@ class Teacher:
                 transient = error
             except PermanentError as error:
                 return self._fail(key, request, error.reason, attempts)
-            except ValueError as error:  # a configuration problem (e.g. a missing model): stop and say so
-                if isinstance(error, InputError):
-                    raise
-                return self._fail(key, request, f"unexpected: {type(error).__name__}: {error}", attempts)
-            except Exception as error:  # noqa: BLE001 — an unexpected library error: record it, never lose it
-                return self._fail(key, request, f"unexpected: {type(error).__name__}: {error}", attempts)
+            # Only transport/API failures (the two above) are recorded as failed requests; anything else (a bad
+            # setting, a bug) propagates with its traceback and stops the run.
             finally:
                 state.slots.release()
             if attempts > self.config.max_retries:
