@@ -42,22 +42,24 @@ def run(raw_dir: Path, tmp_path_factory: pytest.TempPathFactory):
         yield config, stats, data
 
 
-def test_renaming_steps_leaves_the_stage_table_unchanged(run, tmp_path, monkeypatch):
+def test_renaming_steps_leaves_the_stage_table_unchanged(raw_dir, tmp_path, monkeypatch):
     """Stage counts are found by step id: display names can change freely."""
     from datatrove.pipeline.base import PipelineStep
 
-    _, stats, data = run
-    pending, renamed = [PipelineStep], 0
-    while pending:
-        cls = pending.pop()
-        pending.extend(cls.__subclasses__())
-        if "step_id" in cls.__dict__:
-            monkeypatch.setattr(cls, "name", f"renamed {renamed}")
-            renamed += 1
-    assert renamed >= 8
-    again = run_distill(DistillConfig.from_dict({**data, "output": str(tmp_path / "renamed")}))
-    assert again["stages"] == stats["stages"]
-    assert stats["stages"]["normalise"]["in"] > 0 and stats["stages"]["distill"]["in"] > 0
+    with FakeOpenAIServer(scripted_teacher) as server:
+        data = real_pool_config(raw_dir, tmp_path / "before", server.base_url, limit=20, report=False)
+        before = run_distill(DistillConfig.from_dict(data))
+        pending, renamed = [PipelineStep], 0
+        while pending:
+            cls = pending.pop()
+            pending.extend(cls.__subclasses__())
+            if "step_id" in cls.__dict__:
+                monkeypatch.setattr(cls, "name", f"renamed {renamed}")
+                renamed += 1
+        assert renamed >= 8
+        after = run_distill(DistillConfig.from_dict({**data, "output": str(tmp_path / "after")}))
+    assert after["stages"] == before["stages"]
+    assert before["stages"]["normalise"]["in"] == 40 and before["stages"]["distill"]["in"] > 0
 
 
 def _rows(config: DistillConfig) -> list[dict]:
