@@ -10,8 +10,7 @@ from typing import Any
 
 from .report import COLUMNS, HEADLINE, EvalReport
 
-SOURCE_NAME = "lm-mixup evaluate distiller"
-TASK_NAME = "Instruction distillation (MIXTURE)"
+TASK_NAME = "Instruction distillation on MIXTURE (lm-mixup evaluate distiller)"
 _START, _END = "<!-- lm-mixup-eval:start -->", "<!-- lm-mixup-eval:end -->"
 _SECTION = re.compile(re.escape(_START) + r".*?" + re.escape(_END), re.DOTALL)
 _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
@@ -31,14 +30,14 @@ def eval_results(report: EvalReport) -> list[Any]:
                    dataset_name=f"MIXTURE ({Path(dataset).name if not _REPO_ID.match(dataset) else dataset})",
                    dataset_config=meta["dataset_config"], dataset_split=meta["split"],
                    dataset_revision=meta.get("revision"), metric_type=key, metric_value=overall[key],
-                   metric_name=labels[key], source_name=SOURCE_NAME)
+                   metric_name=labels[key])
         for key in (*HEADLINE, "format_structure", "format_pattern", "quality_score") if overall[key] is not None
     ]
 
 
 def _same_slot(a: Any, b: Any) -> bool:
-    return (a.dataset_type, a.dataset_config, a.dataset_split, a.metric_type) == (
-        b.dataset_type, b.dataset_config, b.dataset_split, b.metric_type)
+    return (a.task_name, a.dataset_type, a.dataset_config, a.dataset_split, a.metric_type) == (
+        b.task_name, b.dataset_type, b.dataset_config, b.dataset_split, b.metric_type)
 
 
 def update_card(card: Any, report: EvalReport, model_name: str) -> Any:
@@ -57,7 +56,7 @@ def update_card(card: Any, report: EvalReport, model_name: str) -> Any:
 
 def add_card_results(checkpoint: str, report: EvalReport) -> str:
     """Add the results to ``checkpoint``'s card (a local folder's README.md, or a Hub repo's); returns where."""
-    from huggingface_hub import ModelCard, ModelCardData
+    from huggingface_hub import HfApi, ModelCard, ModelCardData
 
     folder = Path(checkpoint).expanduser()
     if folder.is_dir():
@@ -69,5 +68,6 @@ def add_card_results(checkpoint: str, report: EvalReport) -> str:
         update_card(card, report, folder.name).save(path)
         return str(path)
     card = update_card(ModelCard.load(checkpoint, repo_type="model"), report, checkpoint.rsplit("/", 1)[-1])
-    card.push_to_hub(checkpoint, repo_type="model", commit_message="Add lm-mixup evaluation results")
+    HfApi().upload_file(path_or_fileobj=str(card).encode("utf-8"), path_in_repo="README.md", repo_id=checkpoint,
+                        repo_type="model", commit_message="Add lm-mixup evaluation results")
     return checkpoint
