@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from mixture_builder.config_io import expect_mapping, from_mapping, help_field, read_yaml_mapping
@@ -94,7 +93,7 @@ class EvalConfig:
         return from_mapping(cls, values, source=source)
 
     @classmethod
-    def from_yaml(cls, path: str | os.PathLike[str], overrides: dict[str, Any] | None = None) -> EvalConfig:
+    def from_yaml(cls, path: str | os.PathLike[str] | None, overrides: dict[str, Any] | None = None) -> EvalConfig:
         """Load a YAML file (its keys, then ``overrides``; ``distiller.*`` keys merge into the section)."""
         data = read_yaml_mapping(path) if path else {}
         return cls.from_dict(merge_overrides(data, overrides or {}), source=str(path) if path else None)
@@ -113,8 +112,3 @@ def merge_overrides(data: dict[str, Any], overrides: dict[str, Any]) -> dict[str
         target[last] = value
     return merged
 
-
-def resolve_path(value: str, base: Path) -> str:
-    """``value`` relative to ``base`` when it names a file there, else unchanged."""
-    path = Path(os.path.expanduser(value))
-    return str(path if path.is_absolute() or not (base / path).exists() else base / path)

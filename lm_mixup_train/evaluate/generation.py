@@ -26,10 +26,6 @@ from mixture_builder.teacher.types import ChatRequest, ChatResult
 if TYPE_CHECKING:
     from typing_extensions import Self
 
-COMPLETION_FIELDS = ("id", "text", "finish_reason", "error")
-"""What is saved per completion (enough to recompute every metric)."""
-
-
 def task_hint(task_type: str) -> str:
     """The answer layout a general teacher is asked for, per task type."""
     return ("Reply in exactly this form and nothing else: <think>your reasoning</think><answer>the merged sample, "
