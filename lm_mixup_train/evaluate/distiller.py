@@ -104,7 +104,7 @@ def evaluate_distiller(config: EvalConfig) -> EvalReport:
             "revision": config.revision, "limit": config.limit, "distiller_name": config.distiller_name,
             "generation": generation_settings(config.distiller)}
     report = score_systems(records, systems, scorers, meta)
-    report.write(output)
     if config.card:
         report.meta["card"] = str(add_card_results(config.distiller.checkpoint, report))
+    report.write(output)
     return report

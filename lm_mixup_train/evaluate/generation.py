@@ -112,10 +112,13 @@ def read_completions(path: Path) -> dict[str, dict[str, Any]]:
 
 
 def generate_completions(records: Sequence[dict[str, Any]], config: DistillerConfig, path: Path, *,
-                         use_cache: bool = True, batch_size: int = 16) -> list[dict[str, Any]]:
+                         use_cache: bool = True) -> list[dict[str, Any]]:
     """The distiller's completion of each record; records already in ``path`` are skipped, new ones appended
-    batch by batch, so a killed run resumes where it stopped."""
+    batch by batch (a checkpoint's ``batch_size``, or the teacher's ``max_concurrency``), so a killed run
+    resumes where it stopped."""
     from tqdm.auto import tqdm
+
+    batch_size = config.batch_size if config.checkpoint else config.teacher.max_concurrency
 
     done = read_completions(path)
     todo = [r for r in records if r["id"] not in done]
