@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from mixture_builder.config_io import expect_mapping, from_mapping, help_field, read_yaml_mapping
+from mixture_builder.config_io import build_config, help_field, read_yaml_mapping
 from mixture_builder.distill.config import DistillerConfig
 from mixture_builder.errors import ConfigError
 from mixture_builder.teacher.config import TeacherConfig
@@ -82,15 +82,8 @@ class EvalConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None, *, source: str | None = None) -> EvalConfig:
-        """Build from a mapping (a YAML file's content); unknown keys are errors naming the known ones."""
-        values = dict(expect_mapping(data or {}, source=source))
-        if isinstance(values.get("distiller"), dict):
-            section = dict(values["distiller"])
-            section["teacher"] = TeacherConfig.from_dict(section.get("teacher"), source=source)
-            values["distiller"] = from_mapping(DistillerConfig, section, source=source, prefix="distiller")
-        if isinstance(values.get("quality_teacher"), dict):
-            values["quality_teacher"] = TeacherConfig.from_dict(values["quality_teacher"], source=source)
-        return from_mapping(cls, values, source=source)
+        """Build from a mapping (a YAML file's content); unknown keys at any depth are errors naming their path."""
+        return build_config(cls, data or {}, source=source)
 
     @classmethod
     def from_yaml(cls, path: str | os.PathLike[str] | None, overrides: dict[str, Any] | None = None) -> EvalConfig:
