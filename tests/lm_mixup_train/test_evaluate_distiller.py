@@ -93,9 +93,9 @@ def oracle(records: list[dict]):
 def teacher_config(tmp_path, server, mixture_dir, library, **extra) -> EvalConfig:
     teacher = {"backend": "openai", "base_url": server.base_url, "model": "fake-model", "progress": False,
                "max_retries": 0, "cache_path": str(tmp_path / "cache.sqlite")}
-    return EvalConfig.from_dict({"dataset": str(mixture_dir), "dataset_config": "sft", "output": str(tmp_path / "ev"),
-                                 "distiller": {"teacher": teacher, "max_new_tokens": 64},
-                                 "quality_library": str(library), **extra})
+    values = {"dataset": str(mixture_dir), "dataset_config": "sft", "output": str(tmp_path / "ev"),
+              "distiller": {"teacher": teacher, "max_new_tokens": 64}, "quality_library": str(library)}
+    return EvalConfig.from_dict({**values, **extra})
 
 
 def test_teacher_evaluation_writes_outputs_and_resumes(tmp_path, mixture_dir, quality_library_path) -> None:
@@ -127,6 +127,14 @@ def test_teacher_evaluation_writes_outputs_and_resumes(tmp_path, mixture_dir, qu
         resumed = evaluate_distiller(config)
         assert len(server.requests) == 4 + 3
         assert resumed.systems == report.systems
+
+        # with the teacher cache on, a fresh output folder is answered from the cache
+        cached = {"use_cache": True, "output": str(tmp_path / "ev_cached")}
+        evaluate_distiller(teacher_config(tmp_path, server, mixture_dir, quality_library_path, **cached))
+        sent = len(server.requests)
+        cached["output"] = str(tmp_path / "ev_cached2")
+        evaluate_distiller(teacher_config(tmp_path, server, mixture_dir, quality_library_path, **cached))
+        assert len(server.requests) == sent
 
         # other generation settings into the same output are refused
         with pytest.raises(ConfigError, match="other settings"):
