@@ -2,7 +2,7 @@
 (longest input item, first input item), then SmolLM2 trained with `train sft` and after `train grpo` (the CPU
 presets, few steps), each scored by `lm-mixup evaluate distiller` on the same test records.
 
-    python benchmarks/evaluate_distiller.py [MIXTURE_DIR] [--limit 8] [--sft-steps 20] [--grpo-steps 4]
+    python benchmarks/evaluate_distiller.py [MIXTURE_DIR] [--limit 8] [--sft-steps 3] [--grpo-steps 1]
 
 Without MIXTURE_DIR the embedded demo MIXTURE is built first (~6 min on 2 CPU cores). The quality library is
 built from the MIXTURE's train splits with the embedded rater (cached). Last line: one JSON object with, per
@@ -50,8 +50,8 @@ def main() -> None:
     parser.add_argument("--work", default="demo-output/evaluate_distiller", help="working folder")
     parser.add_argument("--limit", type=int, default=8, help="test records evaluated")
     parser.add_argument("--max-new-tokens", type=int, default=192)
-    parser.add_argument("--sft-steps", type=int, default=20)
-    parser.add_argument("--grpo-steps", type=int, default=4)
+    parser.add_argument("--sft-steps", type=int, default=3)
+    parser.add_argument("--grpo-steps", type=int, default=1)
     args = parser.parse_args()
     from lm_mixup_train.rewards.quality_library import build_quality_library
 
