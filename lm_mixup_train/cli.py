@@ -94,18 +94,28 @@ def build_quality_library_command(
     revision: Annotated[str | None, typer.Option(help="Hub revision of a MIXTURE repo.")] = None,
     text_field: Annotated[str, typer.Option(help="Text column of a rated file.")] = "text",
     score_field: Annotated[str, typer.Option(help="Integer 0–5 score column of a rated file.")] = "score",
-    input_score: Annotated[int, typer.Option(help="Score given to MIXTURE's low-quality cluster items.")] = 1,
+    input_score: Annotated[int | None, typer.Option(
+        help="Label every low-quality cluster item of a MIXTURE with this fixed score instead of rating it.")] = None,
+    rater_config: Annotated[Path | None, typer.Option(
+        help="YAML with the rater of the cluster items (its `teacher:` section; default: the embedded model).")] = None,
+    scores_file: Annotated[Path | None, typer.Option(
+        help="Rated .jsonl/.json/.parquet/.csv (--text-field, --score-field) whose scores are used for the cluster "
+             "items it holds; the rest are rated.")] = None,
     embedding_model: Annotated[
         str | None, typer.Option(help="sentence-transformers model (default: the offline MiniLM).")
     ] = None,
     on_error: Annotated[str, typer.Option(help="Bad rows of a rated file: raise or skip (counted).")] = "raise",
 ) -> None:
-    """Build the rated-sample library of the k-NN quality reward."""
+    """Build the rated-sample library of the k-NN quality reward. From a MIXTURE, targets keep their quality
+    and the low-quality cluster items are rated by the teacher's rater (cached), unless --input-score is given."""
+    from mixture_builder.teacher.config import TeacherConfig
+
     from .rewards.quality_library import build_quality_library
 
+    rater = TeacherConfig.from_yaml(rater_config) if rater_config is not None else None
     library = build_quality_library(
         source, output, revision=revision, text_field=text_field, score_field=score_field,
-        input_score=input_score, model_name=embedding_model, on_error=on_error,
+        input_score=input_score, rater=rater, scores_file=scores_file, model_name=embedding_model, on_error=on_error,
     )
     typer.echo(json.dumps(library.meta))
 

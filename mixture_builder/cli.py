@@ -40,6 +40,7 @@ def _register_subcommands() -> None:
     from dataset_cards import cli as cards_cli
     from hub import cli as hub_cli
     from lm_mixup_train import cli as train_cli
+    from lm_mixup_train.evaluate import cli as evaluate_cli
     from mixture_builder.clustering import cli as clustering_cli
     from mixture_builder.distill import cli as distill_cli
     from mixture_builder.generate import cli as generate_cli
@@ -47,8 +48,8 @@ def _register_subcommands() -> None:
     from mixture_builder.select import cli as select_cli
     from mixture_builder.teacher import cli as teacher_cli
 
-    for module in (readers_cli, teacher_cli, clustering_cli, generate_cli, distill_cli, select_cli, train_cli, hub_cli,
-                   cards_cli):
+    for module in (readers_cli, teacher_cli, clustering_cli, generate_cli, distill_cli, select_cli, train_cli,
+                   evaluate_cli, hub_cli, cards_cli):
         module.register(app)
 
 

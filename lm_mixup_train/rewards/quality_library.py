@@ -17,9 +17,11 @@ import numpy as np
 
 from lm_mixup_train.data import load_mixture
 from mixture_builder.errors import InputError
+from mixture_builder.teacher.config import TeacherConfig
 
 from .. import embedding
 from .knn_scorer import NUM_SCORES
+from .llm_rating import rate_texts
 
 
 @dataclass
@@ -91,18 +93,61 @@ def build_library(
 
 
 def mixture_samples(
-    dataset: str, *, revision: str | None = None, input_score: int = 1, splits: tuple[str, ...] = ("train",)
-) -> Iterator[tuple[str, int]]:
+    dataset: str,
+    *,
+    revision: str | None = None,
+    input_score: int | None = None,
+    rater: TeacherConfig | None = None,
+    known_scores: dict[str, int] | None = None,
+    splits: tuple[str, ...] = ("train",),
+    stats: Counter | None = None,
+) -> list[tuple[str, int]]:
     """Rated samples from a MIXTURE dataset (folder or Hub repo): each target ``output`` with its ``quality``,
-    and each low-quality cluster item in ``inputs`` with ``input_score``."""
+    and each low-quality cluster item in ``inputs`` with its own score: from ``known_scores`` (text → score)
+    where it is there, else rated by ``rater`` (the teacher's quality rater, default the embedded model; cached
+    by the teacher) with the record's task type as hint. ``input_score`` instead labels every item with that
+    fixed score. Items whose rating fails are left out and counted in ``stats["unrated_inputs"]``."""
 
-    check_score(input_score, "input_score", dataset)
+    if input_score is not None:
+        check_score(input_score, "input_score", dataset)
+    stats = stats if stats is not None else Counter()
+    samples: list[tuple[str, int]] = []
+    items: dict[str, str] = {}  # item text → task type of its first record
     for config in ("sft", "grpo"):
         for split in splits:
             for n, row in enumerate(load_mixture(dataset, config, split, revision=revision)):
-                yield row["output"], check_score(row["quality"], "quality", dataset, record=n)
+                samples.append((row["output"], check_score(row["quality"], "quality", dataset, record=n)))
                 for item in row["inputs"] or []:
-                    yield item, input_score
+                    if isinstance(item, str) and item.strip():
+                        items.setdefault(item, row["task_type"])
+    samples.extend((text, score) for text, score in item_scores(items, input_score, rater, known_scores, stats))
+    return samples
+
+
+def item_scores(
+    items: dict[str, str],
+    input_score: int | None,
+    rater: TeacherConfig | None,
+    known_scores: dict[str, int] | None,
+    stats: Counter,
+) -> list[tuple[str, int]]:
+    """``(item, score)`` for each item (text → task type): fixed, known, or rated (see :func:`mixture_samples`)."""
+    if input_score is not None:
+        stats["fixed_inputs"] += len(items)
+        return [(text, input_score) for text in items]
+    known = known_scores or {}
+    scored = [(text, known[text]) for text in items if text in known]
+    stats["known_inputs"] += len(scored)
+    todo = [text for text in items if text not in known]
+    if todo:
+        config = (rater or TeacherConfig()).to_dict()
+        for text, score in zip(todo, rate_texts(todo, config, [items[text] for text in todo])):
+            if score is None:
+                stats["unrated_inputs"] += 1
+            else:
+                stats["rated_inputs"] += 1
+                scored.append((text, score))
+    return scored
 
 
 def table_samples(
@@ -159,21 +204,35 @@ def build_quality_library(
     revision: str | None = None,
     text_field: str = "text",
     score_field: str = "score",
-    input_score: int = 1,
+    input_score: int | None = None,
+    rater: TeacherConfig | None = None,
+    scores_file: str | Path | None = None,
     model_name: str | None = None,
     on_error: str = "raise",
 ) -> QualityLibrary:
-    """Build and save a library from ``source``: a MIXTURE folder or Hub repo (targets + low-quality inputs) or
-    a rated JSONL/JSON/Parquet/CSV file. Returns the saved library."""
+    """Build and save a library from ``source``: a MIXTURE folder or Hub repo (targets with their quality, and
+    the low-quality inputs rated by ``rater`` — or scored from ``scores_file``, a rated file with the same
+    columns as below, or all labelled ``input_score`` when given) or a rated JSONL/JSON/Parquet/CSV file.
+    Returns the saved library; its ``meta["inputs"]`` says how the inputs were scored."""
     path = Path(source)
     skipped: Counter = Counter()
+    inputs: Counter = Counter()
     if path.is_file():
         samples = table_samples(
             path, text_field=text_field, score_field=score_field, on_error=on_error, skipped=skipped
         )
     else:
-        samples = mixture_samples(source, revision=revision, input_score=input_score)
+        known = None
+        if scores_file is not None:
+            known = dict(table_samples(Path(scores_file), text_field=text_field, score_field=score_field,
+                                       on_error=on_error, skipped=skipped))
+        samples = mixture_samples(source, revision=revision, input_score=input_score, rater=rater,
+                                  known_scores=known, stats=inputs)
     library = build_library(samples, model_name=model_name, source=source)
     library.meta["skipped"] = dict(skipped)
+    if inputs:
+        library.meta["inputs"] = {kind: n for kind, n in inputs.items() if n}
+        if inputs["rated_inputs"] or inputs["unrated_inputs"]:
+            library.meta["input_rater"] = (rater or TeacherConfig()).model_id
     library.save(output)
     return library

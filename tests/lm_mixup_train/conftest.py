@@ -32,9 +32,10 @@ def mixture_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def quality_library_path(mixture_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The k-NN quality library built from ``mixture_dir`` (targets rated 4–5, cluster items 1)."""
+    """The k-NN quality library built from ``mixture_dir`` (targets rated 4–5, cluster items labelled 1 with
+    the explicit fixed-label option, so no rater runs)."""
     from lm_mixup_train.rewards.quality_library import build_quality_library
 
     out = tmp_path_factory.mktemp("library") / "quality_library"
-    build_quality_library(str(mixture_dir), out)
+    build_quality_library(str(mixture_dir), out, input_score=1)
     return out.with_suffix(".npz")

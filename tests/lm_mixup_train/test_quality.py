@@ -86,7 +86,8 @@ def test_library_from_mixture_folder_roundtrips(quality_library_path, mixture_di
     meta = json.loads(quality_library_path.with_suffix(".json").read_text())
     assert meta["count"] == len(library.texts) == len(library.scores) == library.embeddings.shape[0]
     counts = Counter(library.scores.tolist())
-    assert set(counts) == {1, 4, 5}  # low-quality cluster items 1, targets their rated 4/5
+    assert set(counts) == {1, 4, 5}  # cluster items with the explicit fixed label 1, targets their rated 4/5
+    assert meta["inputs"]["fixed_inputs"] >= counts[1]  # items equal to a target keep the target's score
     assert np.allclose(np.linalg.norm(library.embeddings, axis=1), 1.0, atol=1e-4)
     assert meta["score_counts"]["1"] == counts[1]
 
