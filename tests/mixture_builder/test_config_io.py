@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from lm_mixup_train.config import LMMixupGRPOConfig, LMMixupSFTConfig
+from lm_mixup_train.evaluate.config import EvalConfig
 from mixture_builder.clustering.capacity import CapacityConfig
 from mixture_builder.config_io import load_config
 from mixture_builder.distill.config import DistillConfig
@@ -29,6 +30,7 @@ UNKNOWN_NESTED = [
     (DistillConfig, {"pools": [{"path": "p", "limt": 3}]}, "pools[0].limt", "limit"),
     (SelectConfig, {"selection": {"methds": ["random"]}}, "selection.methds", "methods"),
     (SelectConfig, {"scoring": {"rater": {"max_retrys": 2}}}, "scoring.rater.max_retrys", "max_retries"),
+    (EvalConfig, {"dataset": "d", "distiller": {"teacher": {"modle": "m"}}}, "distiller.teacher.modle", "model"),
     (TeacherConfig, {"temprature": 0.1}, "temprature", "temperature"),
     (CapacityConfig, {"min_sise": 3}, "min_sise", "min_size"),
     (LMMixupSFTConfig, {**TRAIN, "learning_rat": 1e-5}, "learning_rat", "learning_rate"),
