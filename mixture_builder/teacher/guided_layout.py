@@ -1,0 +1,195 @@
+"""Layout-guided decoding for transformers models (the embedded teacher, checkpoint distillers): a
+``LogitsProcessor`` that keeps every row of a batched ``generate`` inside a ``layout.Layout``.
+
+Per row it tracks where the reply is in the layout and masks the logits: forced text (and each option of a choice) is written
+with the longest vocabulary tokens that fit; free text may use any token made of allowed characters, or one that starts the stop
+string (which is then completed); a choice allows only tokens that continue an option; after the layout, only
+EOS. A free segment is closed (its stop forced) when its token budget is spent or when the tokens left in
+``max_new_tokens`` are just enough to write the rest of the layout, so the reply always ends inside the limit.
+Token texts come from single-token decoding (exact for byte-level BPE vocabularies: SmolLM2, Qwen, Llama 3).
+The masks of each free segment are computed once per tokenizer and cached.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Any
+
+from mixture_builder.teacher.layout import Choice, Layout, Lit, Segment
+
+
+@dataclass
+class _Vocab:
+    """Token texts of a tokenizer and a text → token id map (specials excluded)."""
+
+    texts: list[str]
+    ids: dict[str, int]
+    special: frozenset[int]
+
+
+@functools.lru_cache(maxsize=4)
+def _vocab(tokenizer: Any) -> _Vocab:
+    special = frozenset(tokenizer.all_special_ids)
+    texts = tokenizer.batch_decode([[i] for i in range(len(tokenizer))], skip_special_tokens=False,
+                                   clean_up_tokenization_spaces=False)
+    ids: dict[str, int] = {}
+    for index, text in enumerate(texts):
+        if index not in special and text and "\ufffd" not in text:
+            ids.setdefault(text, index)
+    return _Vocab(texts=texts, ids=ids, special=special)
+
+
+@dataclass
+class _FreeMasks:
+    """Allowed-token masks of one free segment: ``open`` once the text has a non-blank character, ``closed``
+    before; ``nonblank``: content tokens with a non-blank character; ``entry``: token → where the stop starts."""
+
+    open: Any
+    closed: Any
+    nonblank: Any
+    entry: dict[int, int]
+
+
+@functools.lru_cache(maxsize=32)
+def _free_masks(tokenizer: Any, excluded: str, stop: str, size: int) -> _FreeMasks:
+    import torch
+
+    vocab = _vocab(tokenizer)
+    plain, nonblank = torch.zeros(size, dtype=torch.bool), torch.zeros(size, dtype=torch.bool)
+    entry_nonblank, entry_blank = torch.zeros(size, dtype=torch.bool), torch.zeros(size, dtype=torch.bool)
+    entry: dict[int, int] = {}
+    for index, text in enumerate(vocab.texts):
+        if index in vocab.special or not text:
+            continue
+        cut = text.find(stop[0])
+        head = text if cut < 0 else text[:cut]
+        if any(c in excluded for c in head):
+            continue
+        if cut < 0:
+            plain[index] = True
+            nonblank[index] = bool(text.strip())
+        elif stop.startswith(text[cut:]):
+            entry[index] = cut
+            (entry_nonblank if head.strip() else entry_blank)[index] = True
+    return _FreeMasks(open=plain | entry_nonblank | entry_blank, closed=plain | entry_nonblank,
+                      nonblank=nonblank, entry=entry)
+
+
+def _greedy(text: str, vocab: _Vocab) -> list[int]:
+    """``text`` as the longest vocabulary tokens, left to right (forced text)."""
+    tokens, start = [], 0
+    while start < len(text):
+        end = next((e for e in range(len(text), start, -1) if text[start:e] in vocab.ids), None)
+        if end is None:
+            raise ValueError(f"the vocabulary cannot write {text[start:]!r}")
+        tokens.append(vocab.ids[text[start:end]])
+        start = end
+    return tokens
+
+
+@dataclass
+class _Row:
+    """Where one reply is: segment, characters written of a forced text/stop/choice, free-text tokens."""
+
+    segment: int = 0
+    written: str = ""
+    in_stop: bool = False
+    tokens: int = 0
+    nonblank: bool = False
+
+
+class LayoutLogitsProcessor:
+    """Masks logits so each row's continuation after ``prompt_length`` follows ``layout`` (greedy or sampled,
+    no beams) and ends within ``max_new_tokens``."""
+
+    def __init__(self, tokenizer: Any, layout: Layout, prompt_length: int, max_new_tokens: int) -> None:
+        self.tokenizer = tokenizer
+        self.vocab = _vocab(tokenizer)
+        self.segments = layout.segments
+        self.prompt_length = prompt_length
+        self.max_new_tokens = max_new_tokens
+        self.eos = tokenizer.eos_token_id
+        self.rows: list[_Row] = []
+        self.seen = 0
+        self.size = len(self.vocab.texts)
+        costs = [self._cost(segment) for segment in self.segments]
+        self.tail = [sum(costs[i + 1:]) + 1 for i in range(len(self.segments))]  # + EOS
+
+    def _cost(self, segment: Segment) -> int:
+        if isinstance(segment, Lit):
+            return len(_greedy(segment.text, self.vocab))
+        if isinstance(segment, Choice):
+            return max(len(_greedy(option, self.vocab)) for option in segment.options)
+        return 1 + len(_greedy(segment.stop, self.vocab))
+
+    # ------------------------------------------------------------------ transformers entry point
+    def __call__(self, input_ids: Any, scores: Any) -> Any:
+        import torch
+
+        generated = input_ids.shape[1] - self.prompt_length
+        if not self.rows:
+            self.rows = [_Row() for _ in range(input_ids.shape[0])]
+            self.size = scores.shape[-1]
+        for step in range(self.seen, generated):
+            for row, token in zip(self.rows, input_ids[:, self.prompt_length + step].tolist()):
+                self._advance(row, int(token))
+        self.seen = generated
+        left = self.max_new_tokens - generated
+        mask = torch.stack([self._allowed(row, left) for row in self.rows])
+        return scores.masked_fill(~mask.to(scores.device), float("-inf"))
+
+    # ------------------------------------------------------------------ state machine
+    def _allowed(self, row: _Row, left: int) -> Any:
+        import torch
+
+        size = self.size
+
+        def only(ids: list[int]) -> Any:
+            mask = torch.zeros(size, dtype=torch.bool)
+            mask[ids] = True
+            return mask
+
+        if row.segment >= len(self.segments):
+            return only([self.eos])
+        segment = self.segments[row.segment]
+        if isinstance(segment, Lit):
+            return only(_greedy(segment.text[len(row.written):], self.vocab)[:1])
+        if isinstance(segment, Choice):
+            # each option in its longest-token spelling, so its cost is known; the model picks among first tokens
+            return only(sorted({_greedy(o[len(row.written):], self.vocab)[0] for o in segment.options
+                                if o.startswith(row.written) and o != row.written}))
+        if row.in_stop:
+            return only(_greedy(segment.stop[len(row.written):], self.vocab)[:1])
+        masks = _free_masks(self.tokenizer, segment.excluded, segment.stop, size)
+        reserve = self.tail[row.segment] + len(_greedy(segment.stop, self.vocab))
+        spent = segment.budget is not None and row.tokens >= segment.budget
+        if not row.nonblank:
+            return masks.nonblank if spent or left <= reserve + 1 else masks.closed
+        if spent or left <= reserve:
+            return only(_greedy(segment.stop, self.vocab)[:1])
+        return masks.open
+
+    def _advance(self, row: _Row, token: int) -> None:
+        if row.segment >= len(self.segments):
+            return
+        segment, text = self.segments[row.segment], self.vocab.texts[token]
+        if isinstance(segment, Lit):
+            row.written += text
+            done = row.written == segment.text
+        elif isinstance(segment, Choice):
+            row.written += text
+            done = row.written in segment.options
+        elif row.in_stop:
+            row.written += text
+            done = row.written == segment.stop
+        else:
+            cut = _free_masks(self.tokenizer, segment.excluded, segment.stop, self.size).entry.get(token)
+            head = text if cut is None else text[:cut]
+            row.tokens += 1
+            row.nonblank = row.nonblank or bool(head.strip())
+            if cut is not None:
+                row.in_stop, row.written = True, text[cut:]
+            done = row.in_stop and row.written == segment.stop
+        if done:
+            row.segment, row.written, row.in_stop, row.tokens, row.nonblank = row.segment + 1, "", False, 0, False
