@@ -318,4 +318,5 @@ def demo_config() -> DistillConfig:
         output="distilled",
         clustering=ClusteringConfig(capacity=CapacityConfig(min_size=2, max_size=8, mean=4.0, std=1.0)),
         distiller=DistillerConfig(max_new_tokens=124, think_budget=30),  # measured: see configs/distill_demo.yaml
+        merge=MergeConfig(rerate=False),  # the 135M rater scores every row 0 here: see configs/distill_demo.yaml
     )

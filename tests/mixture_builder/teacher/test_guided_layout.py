@@ -122,3 +122,19 @@ def test_checkpoint_guidance_is_cached_apart(tiny: str, tmp_path: Path):
     assert not any(r.cached for r in guided_results)
     assert all(parse_completion(r.text) for r in guided_results)
     assert [r.text for r in raw_results] != [r.text for r in guided_results]
+
+
+@pytest.mark.slow
+def test_embedded_smollm2_distils_demo_clusters_into_parsable_rows():
+    pytest.importorskip("gguf")
+    from mixture_builder.distill.distiller import distill_messages
+    from mixture_builder.teacher.embedded import embedded_model_dir
+
+    clusters = ["Q: What is photosynthesis?\n A: Plants make food from light.\n\nQ: Photosynthesis?\n A: sunlite",
+                "Q: What does HTTP 404 mean?\n A: Not found.\n\nQ: 404?\n A: page not found error"]
+    layout = think_answer_layout("qa", think_budget=30)
+    results = generate_batch(str(embedded_model_dir()), [distill_messages(c, hint=True) for c in clusters],
+                             max_tokens=124, layout=layout)
+    for result in results:
+        distilled = parse_distillation(result.text, finish_reason=result.finish_reason, strict=True)
+        assert distilled.instruction and distilled.output
