@@ -24,6 +24,7 @@ import os
 import shutil
 import tempfile
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -96,10 +97,10 @@ def load_model(model_dir: str, dtype: str = "float32") -> tuple[Any, Any]:
 def generate_batch(model_dir: str, conversations: list[list[dict[str, Any]]], *, max_tokens: int,
                    temperature: float = 0.0, top_p: float = 1.0, seed: int = 0, threads: int = 1,
                    response_format: dict[str, Any] | None = None, dtype: str = "float32",
-                   layout: Layout | None = None) -> list[ChatResult]:
+                   layout: Layout | Sequence[Layout | None] | None = None) -> list[ChatResult]:
     """One batched ``generate`` over ``conversations`` (chat messages each); a ``json_schema``
-    ``response_format`` of bounded integers (``guided.py``) or a reply ``layout`` (``guided_layout.py``) is
-    decoded under guidance."""
+    ``response_format`` of bounded integers (``guided.py``) or a reply ``layout`` (``guided_layout.py``; one for
+    all, or one per conversation with ``None`` for raw rows) is decoded under guidance."""
     import torch
     from transformers import LogitsProcessorList
 
@@ -115,7 +116,7 @@ def generate_batch(model_dir: str, conversations: list[list[dict[str, Any]]], *,
     fields = integer_fields(response_format)
     if fields is not None:
         sampling["prefix_allowed_tokens_fn"] = json_prefix_fn(tokenizer, fields, encoded["input_ids"].shape[1])
-    elif layout is not None:
+    elif layout is not None and (isinstance(layout, Layout) or any(item is not None for item in layout)):
         sampling["logits_processor"] = LogitsProcessorList(
             [LayoutLogitsProcessor(tokenizer, layout, encoded["input_ids"].shape[1], max_tokens)])
     with _GENERATE_LOCK, torch.inference_mode():
@@ -193,17 +194,16 @@ class EmbeddedTransport:
             groups: dict[tuple[Any, ...], list[tuple[dict[str, Any], asyncio.Future[ChatResult]]]] = {}
             for payload, future in batch:
                 key = (int(payload.get("max_tokens") or 256), float(payload.get("temperature") or 0.0),
-                       float(payload.get("top_p") or 1.0), json.dumps(payload.get("response_format")),
-                       json.dumps(payload.get(PAYLOAD_KEY)))
+                       float(payload.get("top_p") or 1.0), json.dumps(payload.get("response_format")))
                 groups.setdefault(key, []).append((payload, future))
-            for (max_tokens, temperature, top_p, response_format, layout), items in groups.items():
-                layout_spec = json.loads(layout)
+            for (max_tokens, temperature, top_p, response_format), items in groups.items():
+                layouts = [Layout.from_dict(p[PAYLOAD_KEY]) if p.get(PAYLOAD_KEY) else None for p, _ in items]
                 try:
                     results = await asyncio.to_thread(
                         generate_batch, self._model_dir, [p["messages"] for p, _ in items], max_tokens=max_tokens,
                         temperature=temperature, top_p=top_p, seed=self.seed,
                         threads=self.threads, response_format=json.loads(response_format),
-                        dtype=self.dtype, layout=Layout.from_dict(layout_spec) if layout_spec else None)
+                        dtype=self.dtype, layout=layouts)
                 except Exception as error:  # noqa: BLE001 — handed to each waiting request, which records it
                     for _, future in items:
                         if not future.done():

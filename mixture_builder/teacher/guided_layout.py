@@ -13,6 +13,7 @@ The masks of each free segment are computed once per tokenizer and cached.
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,8 +91,11 @@ def _greedy(text: str, vocab: _Vocab) -> list[int]:
 
 @dataclass
 class _Row:
-    """Where one reply is: segment, characters written of a forced text/stop/choice, free-text tokens."""
+    """Where one reply is: its layout's segments (``None``: unconstrained) and the tokens each one's rest needs,
+    the current segment, characters written of a forced text/stop/choice, free-text tokens."""
 
+    segments: tuple[Segment, ...] | None
+    tail: list[int]
     segment: int = 0
     written: str = ""
     in_stop: bool = False
@@ -100,21 +104,30 @@ class _Row:
 
 
 class LayoutLogitsProcessor:
-    """Masks logits so each row's continuation after ``prompt_length`` follows ``layout`` (greedy or sampled,
-    no beams) and ends within ``max_new_tokens``."""
+    """Masks logits so each row's continuation after ``prompt_length`` follows its layout (one for all rows, or
+    one per row, ``None`` leaving a row unconstrained) and ends within ``max_new_tokens``; greedy or sampled,
+    no beams."""
 
-    def __init__(self, tokenizer: Any, layout: Layout, prompt_length: int, max_new_tokens: int) -> None:
+    def __init__(self, tokenizer: Any, layouts: Layout | Sequence[Layout | None], prompt_length: int,
+                 max_new_tokens: int) -> None:
         self.tokenizer = tokenizer
         self.vocab = _vocab(tokenizer)
-        self.segments = layout.segments
+        self.layouts = layouts
         self.prompt_length = prompt_length
         self.max_new_tokens = max_new_tokens
         self.eos = tokenizer.eos_token_id
         self.rows: list[_Row] = []
         self.seen = 0
         self.size = len(self.vocab.texts)
-        costs = [self._cost(segment) for segment in self.segments]
-        self.tail = [sum(costs[i + 1:]) + 1 for i in range(len(self.segments))]  # + EOS
+        self._tails: dict[Layout, list[int]] = {}
+
+    def _row(self, layout: Layout | None) -> _Row:
+        if layout is None:
+            return _Row(segments=None, tail=[])
+        if layout not in self._tails:
+            costs = [self._cost(segment) for segment in layout.segments]
+            self._tails[layout] = [sum(costs[i + 1:]) + 1 for i in range(len(costs))]  # + EOS
+        return _Row(segments=layout.segments, tail=self._tails[layout])
 
     def _cost(self, segment: Segment) -> int:
         if isinstance(segment, Lit):
@@ -129,7 +142,11 @@ class LayoutLogitsProcessor:
 
         generated = input_ids.shape[1] - self.prompt_length
         if not self.rows:
-            self.rows = [_Row() for _ in range(input_ids.shape[0])]
+            batch = input_ids.shape[0]
+            layouts = [self.layouts] * batch if isinstance(self.layouts, Layout) else list(self.layouts)
+            if len(layouts) != batch:
+                raise ValueError(f"{len(layouts)} layouts for a batch of {batch} rows")
+            self.rows = [self._row(layout) for layout in layouts]
             self.size = scores.shape[-1]
         for step in range(self.seen, generated):
             for row, token in zip(self.rows, input_ids[:, self.prompt_length + step].tolist()):
@@ -150,9 +167,11 @@ class LayoutLogitsProcessor:
             mask[ids] = True
             return mask
 
-        if row.segment >= len(self.segments):
+        if row.segments is None:
+            return torch.ones(size, dtype=torch.bool)
+        if row.segment >= len(row.segments):
             return only([self.eos])
-        segment = self.segments[row.segment]
+        segment = row.segments[row.segment]
         if isinstance(segment, Lit):
             return only(_greedy(segment.text[len(row.written):], self.vocab)[:1])
         if isinstance(segment, Choice):
@@ -162,7 +181,7 @@ class LayoutLogitsProcessor:
         if row.in_stop:
             return only(_greedy(segment.stop[len(row.written):], self.vocab)[:1])
         masks = _free_masks(self.tokenizer, segment.excluded, segment.stop, size)
-        reserve = self.tail[row.segment] + len(_greedy(segment.stop, self.vocab))
+        reserve = row.tail[row.segment] + len(_greedy(segment.stop, self.vocab))
         spent = segment.budget is not None and row.tokens >= segment.budget
         if not row.nonblank:
             return masks.nonblank if spent or left <= reserve + 1 else masks.closed
@@ -171,9 +190,9 @@ class LayoutLogitsProcessor:
         return masks.open
 
     def _advance(self, row: _Row, token: int) -> None:
-        if row.segment >= len(self.segments):
+        if row.segments is None or row.segment >= len(row.segments):
             return
-        segment, text = self.segments[row.segment], self.vocab.texts[token]
+        segment, text = row.segments[row.segment], self.vocab.texts[token]
         if isinstance(segment, Lit):
             row.written += text
             done = row.written == segment.text

@@ -55,6 +55,16 @@ def test_off_switch_restores_raw_generation(tiny: str):
     assert [r.text for r in guided] != plain and all(parse_completion(r.text) for r in guided)
 
 
+def test_one_batch_mixes_layouts_and_raw_rows(tiny: str):
+    qa, mcq = think_answer_layout("qa", think_budget=6), think_answer_layout("mcq", think_budget=6)
+    conversations = CLUSTERS[:3]
+    mixed = generate_batch(tiny, conversations, max_tokens=48, layout=[qa, None, mcq])
+    raw = generate_batch(tiny, conversations, max_tokens=48)
+    assert mixed[1].text == raw[1].text
+    assert matches_task_pattern("qa", parse_completion(mixed[0].text).answer)
+    assert matches_task_pattern("mcq", parse_completion(mixed[2].text).answer)
+
+
 def drive(tokenizer, layout: Layout, prefer: str, max_new_tokens: int) -> tuple[str, int]:
     """Decode under the processor with a 'model' that always prefers the token ``prefer`` (else the lowest
     allowed id); returns the text and the number of tokens."""
