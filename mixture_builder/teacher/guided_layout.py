@@ -43,8 +43,9 @@ def _vocab(tokenizer: Any) -> _Vocab:
 
 @dataclass
 class _FreeMasks:
-    """Allowed-token masks of one free segment: ``open`` once the text has a non-blank character, ``closed``
-    before; ``nonblank``: content tokens with a non-blank character; ``entry``: token → where the stop starts."""
+    """Blocked-token masks of one free segment: ``open`` once the text has a non-blank character, ``closed``
+    before; ``nonblank``: all but content tokens with a non-blank character; ``entry``: token → where the stop
+    starts."""
 
     open: Any
     closed: Any
@@ -73,8 +74,8 @@ def _free_masks(tokenizer: Any, excluded: str, stop: str, size: int) -> _FreeMas
         elif stop.startswith(text[cut:]):
             entry[index] = cut
             (entry_nonblank if head.strip() else entry_blank)[index] = True
-    return _FreeMasks(open=plain | entry_nonblank | entry_blank, closed=plain | entry_nonblank,
-                      nonblank=nonblank, entry=entry)
+    return _FreeMasks(open=~(plain | entry_nonblank | entry_blank), closed=~(plain | entry_nonblank),
+                      nonblank=~nonblank, entry=entry)
 
 
 def _greedy(text: str, vocab: _Vocab) -> list[int]:
@@ -138,7 +139,6 @@ class LayoutLogitsProcessor:
 
     # ------------------------------------------------------------------ transformers entry point
     def __call__(self, input_ids: Any, scores: Any) -> Any:
-        import torch
 
         generated = input_ids.shape[1] - self.prompt_length
         if not self.rows:
@@ -153,40 +153,42 @@ class LayoutLogitsProcessor:
                 self._advance(row, int(token))
         self.seen = generated
         left = self.max_new_tokens - generated
-        mask = torch.stack([self._allowed(row, left) for row in self.rows])
-        return scores.masked_fill(~mask.to(scores.device), float("-inf"))
+        scores = scores.clone()
+        for index, row in enumerate(self.rows):  # in place, row by row: no (batch, vocab) mask is built
+            allowed = self._allowed(row, left)
+            if allowed is None:
+                continue
+            if isinstance(allowed, list):
+                kept = scores[index, allowed]
+                scores[index] = float("-inf")
+                scores[index, allowed] = kept
+            else:
+                scores[index].masked_fill_(allowed.to(scores.device), float("-inf"))
+        return scores
 
     # ------------------------------------------------------------------ state machine
-    def _allowed(self, row: _Row, left: int) -> Any:
-        import torch
-
-        size = self.size
-
-        def only(ids: list[int]) -> Any:
-            mask = torch.zeros(size, dtype=torch.bool)
-            mask[ids] = True
-            return mask
-
+    def _allowed(self, row: _Row, left: int) -> list[int] | Any | None:
+        """The allowed token ids, or a mask of the blocked ones, or ``None`` (anything goes)."""
         if row.segments is None:
-            return torch.ones(size, dtype=torch.bool)
+            return None
         if row.segment >= len(row.segments):
-            return only([self.eos])
+            return [self.eos]
         segment = row.segments[row.segment]
         if isinstance(segment, Lit):
-            return only(_greedy(segment.text[len(row.written):], self.vocab)[:1])
+            return _greedy(segment.text[len(row.written):], self.vocab)[:1]
         if isinstance(segment, Choice):
             # each option in its longest-token spelling, so its cost is known; the model picks among first tokens
-            return only(sorted({_greedy(o[len(row.written):], self.vocab)[0] for o in segment.options
-                                if o.startswith(row.written) and o != row.written}))
+            return sorted({_greedy(o[len(row.written):], self.vocab)[0] for o in segment.options
+                           if o.startswith(row.written) and o != row.written})
         if row.in_stop:
-            return only(_greedy(segment.stop[len(row.written):], self.vocab)[:1])
-        masks = _free_masks(self.tokenizer, segment.excluded, segment.stop, size)
+            return _greedy(segment.stop[len(row.written):], self.vocab)[:1]
+        masks = _free_masks(self.tokenizer, segment.excluded, segment.stop, self.size)
         reserve = row.tail[row.segment] + len(_greedy(segment.stop, self.vocab))
         spent = segment.budget is not None and row.tokens >= segment.budget
         if not row.nonblank:
             return masks.nonblank if spent or left <= reserve + 1 else masks.closed
         if spent or left <= reserve:
-            return only(_greedy(segment.stop, self.vocab)[:1])
+            return _greedy(segment.stop, self.vocab)[:1]
         return masks.open
 
     def _advance(self, row: _Row, token: int) -> None:
