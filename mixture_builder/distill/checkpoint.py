@@ -1,8 +1,9 @@
 """Run a local checkpoint folder or Hub model id (e.g. one `lm-mixup train` produced) as the distiller.
 
 ``transformers`` on CPU/GPU (the embedded teacher's batched ``generate_batch``: left padding, chat template,
-greedy unless ``temperature > 0``), or vLLM on GPU (optional extra,
-imported lazily). Replies are stored in the teacher layer's response cache (same keys: model, messages,
+greedy unless ``temperature > 0``), or vLLM on GPU (optional extra, imported lazily). Given a reply ``layout``,
+generation is format-guided: a logits processor (transformers) or ``StructuredOutputsParams(regex=...)``
+(vLLM, ``vllm_sampling_kwargs``). Replies are stored in the teacher layer's response cache (same keys: model, messages,
 generation parameters, the model string carrying :func:`checkpoint_fingerprint`), so a killed run resumes
 without generating twice and a checkpoint retrained into the same folder is asked again.
 """
@@ -17,6 +18,7 @@ from typing import Any
 from mixture_builder.errors import ConfigError
 from mixture_builder.teacher.cache import ResponseCache, request_key
 from mixture_builder.teacher.embedded import generate_batch
+from mixture_builder.teacher.layout import Layout
 from mixture_builder.teacher.types import ChatResult
 
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".gguf")
@@ -47,6 +49,15 @@ def checkpoint_fingerprint(checkpoint: str) -> str:
     return Path(cached).parent.name if isinstance(cached, str) else checkpoint
 
 
+def vllm_sampling_kwargs(temperature: float, max_tokens: int, seed: int, layout: Layout | None) -> dict[str, Any]:
+    """``vllm.SamplingParams`` fields; with a layout, ``structured_outputs`` holds the
+    ``StructuredOutputsParams`` fields (``regex``: the layout; vLLM >= 0.11's structured-output API)."""
+    kwargs: dict[str, Any] = {"temperature": temperature, "max_tokens": max_tokens, "seed": seed}
+    if layout is not None:
+        kwargs["structured_outputs"] = {"regex": layout.regex()}
+    return kwargs
+
+
 class CheckpointGenerator:
     """Chat completions from a checkpoint; ``generate(list_of_messages) -> list[ChatResult]``."""
 
@@ -60,6 +71,7 @@ class CheckpointGenerator:
         batch_size: int = 4,
         cache_path: str | Path | None = None,
         seed: int = 0,
+        layout: Layout | None = None,
     ) -> None:
         self.checkpoint = checkpoint
         self.engine = engine
@@ -68,6 +80,7 @@ class CheckpointGenerator:
         self.batch_size = batch_size
         self.seed = seed
         self.cache_path = cache_path
+        self.layout = layout
         self._model: Any = None
         self._cache: Any = None
         self._model_key: str | None = None
@@ -81,12 +94,14 @@ class CheckpointGenerator:
 
     @property
     def params(self) -> dict[str, Any]:
-        return {"engine": self.engine, "max_tokens": self.max_new_tokens, "temperature": self.temperature,
-                "seed": self.seed}
+        params = {"engine": self.engine, "max_tokens": self.max_new_tokens, "temperature": self.temperature,
+                  "seed": self.seed}
+        if self.layout is not None:  # guided and raw replies are cached apart
+            params["layout"] = self.layout.to_dict()
+        return params
 
     def generate(self, conversations: Sequence[list[dict[str, str]]]) -> list[ChatResult]:
         """One completion per conversation, in order (cached ones are not regenerated)."""
-
         if self.cache_path and self._cache is None:
             self._cache = ResponseCache(self.cache_path)
         keys = [request_key(self.model_key, list(m), self.params) for m in conversations]
@@ -112,7 +127,7 @@ class CheckpointGenerator:
     def _generate_transformers(self, conversations: list[list[dict[str, str]]]) -> list[ChatResult]:
         try:
             return generate_batch(self.checkpoint, conversations, max_tokens=self.max_new_tokens,
-                                  temperature=self.temperature, seed=self.seed)
+                                  temperature=self.temperature, seed=self.seed, layout=self.layout)
         except OSError as error:
             raise ConfigError(f"cannot load checkpoint {self.checkpoint!r} ({error})", field="distiller.checkpoint",
                               fix="give a local model folder or a Hub id present in the local cache") from error
@@ -125,7 +140,12 @@ class CheckpointGenerator:
                               fix="pip install 'lm-mixup[vllm]' on a GPU machine, or use engine: transformers") from error
         if self._model is None:
             self._model = LLM(model=self.checkpoint, seed=self.seed)
-        params = SamplingParams(temperature=self.temperature, max_tokens=self.max_new_tokens, seed=self.seed)
+        kwargs = vllm_sampling_kwargs(self.temperature, self.max_new_tokens, self.seed, self.layout)
+        if "structured_outputs" in kwargs:
+            from vllm.sampling_params import StructuredOutputsParams
+
+            kwargs["structured_outputs"] = StructuredOutputsParams(**kwargs["structured_outputs"])
+        params = SamplingParams(**kwargs)
         outputs = self._model.chat(conversations, params, use_tqdm=False)
         return [ChatResult(text=o.outputs[0].text, finish_reason=o.outputs[0].finish_reason,
                            prompt_tokens=len(o.prompt_token_ids or []),

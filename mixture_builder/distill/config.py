@@ -131,6 +131,16 @@ class DistillerConfig:
     max_new_tokens: int = help_field("Most tokens written per cluster.", default=512)
     temperature: float = help_field("Sampling temperature of a checkpoint (0: greedy).", default=0.0)
     batch_size: int = help_field("Clusters per generation batch of a checkpoint.", default=4)
+    guided: bool = help_field(
+        "Format-guided generation: the completion is forced into <think>…</think>\\n\\n<answer>Q: … A: …"
+        "</answer> (checkpoints: a transformers logits processor or vLLM structured outputs; teachers: as "
+        "teacher.guided resolves, i.e. the embedded model and vLLM, or endpoints set to 'vllm'/'sglang'). "
+        "False: raw generation (strict evaluation of a trained checkpoint).",
+        default=True,
+    )
+    think_budget: int = help_field(
+        "Guided generation: most tokens of <think> reasoning before </think> is forced.", default=128
+    )
     strict_format: bool | None = help_field(
         "Require exactly <think>…</think><answer>…</answer> (the LM-Mixup format); False accepts one "
         "<answer>…</answer> anywhere. None: strict for checkpoints, lenient for teachers.",
@@ -141,7 +151,7 @@ class DistillerConfig:
         if self.engine not in ENGINES:
             raise _bad("engine", f"unknown engine {self.engine!r}", f"use one of {', '.join(ENGINES)}"
             )
-        for name in ("max_new_tokens", "batch_size"):
+        for name in ("max_new_tokens", "batch_size", "think_budget"):
             if getattr(self, name) < 1:
                 raise _bad(name, f"must be >= 1, got {getattr(self, name)}", "use a positive integer"
                 )
@@ -153,6 +163,16 @@ class DistillerConfig:
     def strict(self) -> bool:
         """Whether completions must follow the LM-Mixup format exactly."""
         return bool(self.checkpoint) if self.strict_format is None else self.strict_format
+
+    @property
+    def guidance(self) -> str:
+        """How completions are guided: 'off' (raw), 'local' (transformers logits processor), 'vllm' or
+        'sglang' (structured outputs); recorded in the distiller's provenance."""
+        if not self.guided:
+            return "off"
+        if self.checkpoint:
+            return "vllm" if self.engine == "vllm" else "local"
+        return self.teacher.resolved_guided
 
     @property
     def model_id(self) -> str:
@@ -297,5 +317,6 @@ def demo_config() -> DistillConfig:
     return DistillConfig(
         output="distilled",
         clustering=ClusteringConfig(capacity=CapacityConfig(min_size=2, max_size=8, mean=4.0, std=1.0)),
-        distiller=DistillerConfig(max_new_tokens=192),
+        distiller=DistillerConfig(max_new_tokens=124, think_budget=30),  # measured: see configs/distill_demo.yaml
+        merge=MergeConfig(rerate=False),  # the 135M rater scores every row 0 here: see configs/distill_demo.yaml
     )

@@ -1,7 +1,9 @@
 """The distiller steps: each cluster document gets the model's completion (``metadata["completion"]``).
 
 Backends: the teacher layer (OpenAI-compatible endpoint, vLLM server, embedded CPU model — with its cache,
-retries and rate limits) or a checkpoint (``checkpoint.CheckpointGenerator``: transformers or vLLM). Parsing
+retries and rate limits) or a checkpoint (``checkpoint.CheckpointGenerator``: transformers or vLLM). Unless
+``distiller.guided`` is off, backends that control decoding write the completion under the LM-Mixup layout
+(``distill_layout``); the provenance names the guidance used (``distiller_id``). Parsing
 and rejects are the next step's job (``steps.ParseDistillation``), so a failed request is passed on with
 ``completion=None`` and its error, never dropped here.
 """
@@ -18,6 +20,7 @@ from datatrove.utils.batching import batched
 from mixture_builder.distill.checkpoint import CheckpointGenerator
 from mixture_builder.distill.config import DistillerConfig
 from mixture_builder.mixture_format import MIXTURE_INSTRUCTION, SYSTEM_PROMPT
+from mixture_builder.teacher.layout import Layout, guided_params, think_answer_layout
 from mixture_builder.teacher.steps import TeacherStep
 from mixture_builder.teacher.templates import load_template
 from mixture_builder.teacher.types import ChatRequest, ChatResult
@@ -42,9 +45,16 @@ def distill_messages(cluster_text: str, *, hint: bool) -> list[dict[str, str]]:
                                      cluster=cluster_text, hint=FORMAT_HINT if hint else "")
 
 
+def distill_layout(config: DistillerConfig) -> Layout | None:
+    """The completion's layout under guidance (a QA item in the answer), ``None`` when guidance is off."""
+    return None if config.guidance == "off" else think_answer_layout("qa", think_budget=config.think_budget)
+
+
 def distiller_id(config: DistillerConfig) -> str:
-    """Provenance of distilled rows: the model and the template version."""
-    return f"{config.model_id} ({distill_template().id})"
+    """Provenance of distilled rows: the model, the template version and the guidance (``guided:<how>`` or
+    ``raw``)."""
+    guidance = "raw" if config.guidance == "off" else f"guided:{config.guidance}"
+    return f"{config.model_id} ({distill_template().id}; {guidance})"
 
 
 COMPLETION_KEYS = frozenset({"completion", "finish_reason", "request_error", "teacher"})
@@ -67,10 +77,12 @@ class TeacherDistiller(TeacherStep):
         super().__init__(teacher)
         self.config = config
         self.provenance = distiller_id(config)
+        layout = distill_layout(config)
+        self.params = {"max_tokens": config.max_new_tokens, **(guided_params(teacher, layout) if layout else {})}
 
     def format_input(self, doc: Document) -> ChatRequest:
-        return ChatRequest(messages=distill_messages(doc.text, hint=True),
-                           params={"max_tokens": self.config.max_new_tokens}, tag=distill_template().id)
+        return ChatRequest(messages=distill_messages(doc.text, hint=True), params=dict(self.params),
+                           tag=distill_template().id)
 
     def format_output(self, doc: Document, results: list[ChatResult]) -> Iterable[Document]:
         _annotate(doc, results[0], self.provenance)
@@ -99,7 +111,7 @@ class CheckpointDistiller(PipelineStep):
         generator = CheckpointGenerator(
             config.checkpoint, engine=config.engine, max_new_tokens=config.max_new_tokens,
             temperature=config.temperature, batch_size=config.batch_size,
-            cache_path=config.teacher.resolved_cache_path if self.use_cache else None)
+            cache_path=config.teacher.resolved_cache_path if self.use_cache else None, layout=distill_layout(config))
         try:
             for batch in batched(data, self.batch_size):
                 with self.track_time("batch"):

@@ -49,7 +49,7 @@ def demo_config() -> BuildConfig:
 
     return BuildConfig(
         output=DEMO_OUTPUT,
-        teacher=TeacherConfig(backend="embedded", max_tokens=112),
+        teacher=TeacherConfig(backend="embedded", max_tokens=112, reasoning_budget=32),
         tasks_per_passage=3,
         task_weights={"mcq": 3.0},
         inline_reasoning=["mcq"],

@@ -4,7 +4,9 @@
 thought (templates ``write_qa`` … ``write_para``). ``WriteReasoning``: the chain of thought of samples written
 without one (template ``write_reasoning``). ``DegradeSamples``: one target → ``teacher_variants`` low-quality
 variants, cycling through the degradation styles (template ``degrade``). All are ``TeacherStep``s: streaming,
-concurrency, cache, retries, repair and failure counts come from the base.
+concurrency, cache, retries, repair and failure counts come from the base. On backends that control decoding
+(``teacher.guided``), ``WriteSamples`` replies are format-guided into the task's labelled lines
+(``sample_layout``), the REASONING line closed after ``teacher.reasoning_budget`` tokens.
 """
 
 from __future__ import annotations
@@ -19,13 +21,28 @@ from mixture_builder.errors import ConfigError
 from mixture_builder.generate.config import BuildConfig
 from mixture_builder.generate.noise import stable_seed
 from mixture_builder.generate.sample_templates import LAYOUTS, PACKAGE, SampleTemplate, teacher_label
-from mixture_builder.generate.samples import TASK_NAMES, SampleParseError, clean_variant
+from mixture_builder.generate.samples import TASK_FIELDS, TASK_NAMES, SampleParseError, clean_variant
 from mixture_builder.generate.steps import TARGET, KeepFirstSegments, variant_doc
 from mixture_builder.readers.segment import PassageSegmenter
 from mixture_builder.readers.steps import RawReader
+from mixture_builder.teacher.layout import Layout, field_layout, guided_params
 from mixture_builder.teacher.steps import TeacherStep
 from mixture_builder.teacher.templates import OutputParseError, load_template
 from mixture_builder.teacher.types import ChatRequest, ChatResult
+
+_CHOICES: dict[tuple[str, str], tuple[str, ...]] = {("mcq", "CORRECT"): tuple("ABCD"), ("tfq", "ANSWER"): ("True", "False")}
+
+
+def sample_layout(task: str, *, with_reasoning: bool, reasoning_budget: int) -> Layout:
+    """The ``write_<task>`` reply as labelled lines (``samples.TASK_FIELDS``, options ``A)``…``D)``), the
+    multiple-choice letter and the true/false answer as choices."""
+    lines = []
+    for tag in TASK_FIELDS[task]:
+        if tag == "REASONING" and not with_reasoning:
+            continue
+        label = f"{tag}) " if task == "mcq" and tag in "ABCD" else f"{tag}: "
+        lines.append((label, _CHOICES.get((task, tag)), reasoning_budget if tag == "REASONING" else None))
+    return field_layout(f"write_{task}{'_reasoning' if with_reasoning else ''}", lines)
 
 
 def source_steps(config: BuildConfig) -> list[Any]:
@@ -81,9 +98,12 @@ class WriteSamples(TeacherStep):
 
     def request(self, task: str, **variables: Any) -> ChatRequest:
         template = SampleTemplate.for_task(task)
+        teacher = self.build.teacher
+        params = guided_params(teacher, sample_layout(task, with_reasoning=variables["with_reasoning"],
+                                                      reasoning_budget=teacher.reasoning_budget))
         if self.build.repair_replies:
-            return template.request(**variables)
-        return ChatRequest(messages=template.render(**variables), tag=template.id)
+            return template.request(params=params, **variables)
+        return ChatRequest(messages=template.render(**variables), params=params, tag=template.id)
 
     def format_output(self, doc: Document, results: list[ChatResult]) -> Iterable[Document]:
         meta = doc.metadata

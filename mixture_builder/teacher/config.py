@@ -14,6 +14,7 @@ from mixture_builder.errors import ConfigError
 BACKENDS = ("openai", "embedded", "vllm")
 CLIENTS = ("aiohttp", "openai")
 RESPONSE_FORMATS = ("auto", "none", "json_object", "json_schema")
+GUIDED_MODES = ("auto", "off", "vllm", "sglang")
 EMBEDDED_MODEL = "SmolLM2-135M-Instruct"
 
 
@@ -75,6 +76,18 @@ class TeacherConfig:
         "for backends 'embedded'/'vllm', none for 'openai' endpoints.",
         default="auto",
     )
+    guided: str = help_field(
+        "Format-guided generation of replies with a fixed layout (distillation's <think>…</think><answer>…"
+        "</answer>, the build's labelled lines): 'auto' = on for backends 'embedded' (a transformers logits "
+        "processor) and 'vllm' (structured_outputs.regex), off for 'openai' endpoints; 'vllm' / 'sglang' = send "
+        "the regex in that server's structured-output field to an 'openai' endpoint; 'off' = raw generation "
+        "(format hint, lenient parse, one repair).",
+        default="auto",
+    )
+    reasoning_budget: int = help_field(
+        "Guided generation: most tokens of reasoning (a build reply's REASONING line) before its end is forced.",
+        default=128,
+    )
     cache_path: str | None = help_field(
         "SQLite response cache (default: $LM_MIXUP_CACHE/teacher_cache.sqlite).",
         default=None,
@@ -118,6 +131,11 @@ class TeacherConfig:
         if self.response_format not in RESPONSE_FORMATS:
             raise bad("response_format", f"unknown value {self.response_format!r}",
                       f"use one of {', '.join(RESPONSE_FORMATS)}")
+        if self.guided not in GUIDED_MODES:
+            raise bad("guided", f"unknown value {self.guided!r}", f"use one of {', '.join(GUIDED_MODES)}")
+        if self.guided in ("vllm", "sglang") and self.backend == "embedded":
+            raise bad("guided", f"'{self.guided}' names a server's request field; the embedded backend is "
+                      "guided locally", "use 'auto' (guided) or 'off'")
         if self.embedded_dtype not in ("float32", "bfloat16"):
             raise bad("embedded_dtype", f"unknown dtype {self.embedded_dtype!r}", "use float32 or bfloat16")
         if self.backend == "openai" and not self.base_url:
@@ -126,7 +144,8 @@ class TeacherConfig:
         if self.reorder_window is not None and self.reorder_window < 1:
             raise bad("reorder_window", f"must be >= 1 or null, got {self.reorder_window}",
                       "use a positive number of documents or null (automatic)")
-        for name in ("max_concurrency", "max_tokens", "embedded_batch_size", "embedded_threads"):
+        for name in ("max_concurrency", "max_tokens", "embedded_batch_size", "embedded_threads",
+                     "reasoning_budget"):
             if getattr(self, name) < 1:
                 raise bad(name, f"must be >= 1, got {getattr(self, name)}", "use a positive integer")
         for name in ("max_retries", "backoff_base_s", "backoff_max_s", "temperature"):
@@ -184,6 +203,13 @@ class TeacherConfig:
         if self.response_format != "auto":
             return self.response_format
         return "json_schema" if self.backend in ("embedded", "vllm") else "none"
+
+    @property
+    def resolved_guided(self) -> str:
+        """How replies with a layout are guided: 'local' (logits processor), 'vllm', 'sglang' or 'off'."""
+        if self.guided != "auto":
+            return self.guided
+        return {"embedded": "local", "vllm": "vllm"}.get(self.backend, "off")
 
     def api_key(self) -> str | None:
         """The API key from the environment (never stored on the config)."""

@@ -7,8 +7,10 @@ converts it once to a Hugging Face folder (fp32 weights + tokenizer) cached unde
 ``EmbeddedTransport`` plugs the model into ``client.Teacher`` like any HTTP backend: requests are queued and
 answered in batches (left padding, chat template applied, greedy at temperature 0 else sampled), so the
 cache, retries, accounting and results are the same as with a real endpoint. A ``json_schema``
-``response_format`` of bounded integers (the rater's) is decoded under guidance (``guided.py``); other formats
-rely on the template's tolerant parser and its repair attempt. It is a weak writer: it
+``response_format`` of bounded integers (the rater's) is decoded under guidance (``guided.py``), and so is a
+request carrying a reply layout (``layout.guided_params``: the ``guided_layout`` field, decoded by
+``guided_layout.LayoutLogitsProcessor``); other replies rely on the template's tolerant parser and its repair
+attempt. It is a weak writer: it
 shows the machinery end to end; real runs point at a real endpoint.
 """
 
@@ -22,12 +24,15 @@ import os
 import shutil
 import tempfile
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from mixture_builder.errors import ConfigError, InputError
 from mixture_builder.teacher.config import EMBEDDED_MODEL, TeacherConfig, default_cache_root
 from mixture_builder.teacher.guided import integer_fields, json_prefix_fn
+from mixture_builder.teacher.guided_layout import LayoutLogitsProcessor
+from mixture_builder.teacher.layout import PAYLOAD_KEY, Layout
 from mixture_builder.teacher.types import ChatResult
 
 GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -91,10 +96,13 @@ def load_model(model_dir: str, dtype: str = "float32") -> tuple[Any, Any]:
 
 def generate_batch(model_dir: str, conversations: list[list[dict[str, Any]]], *, max_tokens: int,
                    temperature: float = 0.0, top_p: float = 1.0, seed: int = 0, threads: int = 1,
-                   response_format: dict[str, Any] | None = None, dtype: str = "float32") -> list[ChatResult]:
+                   response_format: dict[str, Any] | None = None, dtype: str = "float32",
+                   layout: Layout | Sequence[Layout | None] | None = None) -> list[ChatResult]:
     """One batched ``generate`` over ``conversations`` (chat messages each); a ``json_schema``
-    ``response_format`` of bounded integers is decoded under guidance (``guided.py``)."""
+    ``response_format`` of bounded integers (``guided.py``) or a reply ``layout`` (``guided_layout.py``; one for
+    all, or one per conversation with ``None`` for raw rows) is decoded under guidance."""
     import torch
+    from transformers import LogitsProcessorList
 
     tokenizer, model = load_model(model_dir, dtype)
     prompts = [tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
@@ -108,6 +116,9 @@ def generate_batch(model_dir: str, conversations: list[list[dict[str, Any]]], *,
     fields = integer_fields(response_format)
     if fields is not None:
         sampling["prefix_allowed_tokens_fn"] = json_prefix_fn(tokenizer, fields, encoded["input_ids"].shape[1])
+    elif layout is not None and (isinstance(layout, Layout) or any(item is not None for item in layout)):
+        sampling["logits_processor"] = LogitsProcessorList(
+            [LayoutLogitsProcessor(tokenizer, layout, encoded["input_ids"].shape[1], max_tokens)])
     with _GENERATE_LOCK, torch.inference_mode():
         previous_threads = torch.get_num_threads()
         torch.set_num_threads(threads)
@@ -186,12 +197,13 @@ class EmbeddedTransport:
                        float(payload.get("top_p") or 1.0), json.dumps(payload.get("response_format")))
                 groups.setdefault(key, []).append((payload, future))
             for (max_tokens, temperature, top_p, response_format), items in groups.items():
+                layouts = [Layout.from_dict(p[PAYLOAD_KEY]) if p.get(PAYLOAD_KEY) else None for p, _ in items]
                 try:
                     results = await asyncio.to_thread(
                         generate_batch, self._model_dir, [p["messages"] for p, _ in items], max_tokens=max_tokens,
                         temperature=temperature, top_p=top_p, seed=self.seed,
                         threads=self.threads, response_format=json.loads(response_format),
-                        dtype=self.dtype)
+                        dtype=self.dtype, layout=layouts)
                 except Exception as error:  # noqa: BLE001 — handed to each waiting request, which records it
                     for _, future in items:
                         if not future.done():

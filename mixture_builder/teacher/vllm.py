@@ -4,7 +4,9 @@ datatrove's ``VLLMServer`` (the server half of ``InferenceRunner``) finds a free
 (with its torch-compile lock, multi-node Ray setup and readiness polling) and stops it on exit; we reuse it as
 is. The request half of ``InferenceRunner`` is not used (it retries only connection errors and gives up on a
 429/500 at once); requests go through ``http.AiohttpTransport`` inside ``client.Teacher`` with its cache,
-retries and accounting. Needs the ``vllm`` extra (GPU nodes); imported only when this backend is chosen.
+retries and accounting. Format-guided requests (``teacher.guided``, ``layout.guided_params``) reach the server
+as ``structured_outputs: {"regex": …}`` in the request body. Needs the ``vllm`` extra (GPU nodes); imported only
+when this backend is chosen.
 """
 
 from __future__ import annotations

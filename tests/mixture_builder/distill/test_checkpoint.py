@@ -47,12 +47,13 @@ def test_checkpoint_distiller_generates_greedily_and_caches(tmp_path: Path):
     second.close()
     assert [r.text for r in again] == [r.text for r in results] and all(r.cached for r in again)
 
-    config = DistillerConfig(checkpoint=str(folder), max_new_tokens=6)
+    config = DistillerConfig(checkpoint=str(folder), max_new_tokens=6, guided=False)  # raw: the cached replies
     config.teacher.cache_path = str(cache)
     step = distiller_step(config)
     docs = [Document(text="Q: a\n A: b\n\nQ: a?\n A: b.", id="cluster/s/00000", metadata={})]
     out = list(step.run(iter(docs)))
     assert out[0].metadata["completion"] == results[0].text and out[0].metadata["teacher"].startswith(str(folder))
+    assert out[0].metadata["teacher"].endswith("; raw)")
     assert config.strict  # a trained checkpoint must answer in the LM-Mixup format
 
 
