@@ -35,6 +35,8 @@ def distiller_command(
     output: Annotated[str | None, typer.Option("--output", "-o", help="Output folder.")] = None,
     card: Annotated[bool, typer.Option("--card", help="Add the results to the checkpoint's model card.")] = False,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Bypass the teacher's response cache.")] = False,
+    raw: Annotated[bool, typer.Option("--raw", help="Raw generation: no format guidance (strict evaluation of "
+                                      "a trained checkpoint).")] = False,
 ) -> None:
     """Score a distiller on a MIXTURE split (format, alignment, quality) beside the longest-input and
     first-input baselines; print the table, write eval.json, results.md and eval.png."""
@@ -47,7 +49,7 @@ def distiller_command(
                  "distiller.checkpoint": checkpoint, "distiller.engine": engine,
                  "distiller.max_new_tokens": max_new_tokens, "quality_library": quality_library,
                  "quality_reward": quality_reward, "output": output, "card": card or None,
-                 "use_cache": False if no_cache else None}
+                 "use_cache": False if no_cache else None, "distiller.guided": False if raw else None}
     if teacher_config is not None:
         overrides["distiller.teacher"] = TeacherConfig.from_yaml(teacher_config).to_dict()
     cfg = EvalConfig.from_yaml(config, {k: v for k, v in overrides.items() if v is not None})

@@ -21,6 +21,7 @@ from mixture_builder.errors import InputError
 from mixture_builder.generate.sample_templates import LAYOUTS
 from mixture_builder.mixture_format import SYSTEM_PROMPT, format_completion, prompt_messages, task_of
 from mixture_builder.teacher.client import Teacher
+from mixture_builder.teacher.layout import Layout, guided_params, think_answer_layout
 from mixture_builder.teacher.types import ChatRequest, ChatResult
 
 if TYPE_CHECKING:
@@ -32,12 +33,24 @@ def task_hint(task_type: str) -> str:
             f"as {LAYOUTS[task_of(task_type)]}</answer>")
 
 
-def teacher_request(record: dict[str, Any], max_tokens: int) -> ChatRequest:
-    """The distill template's request for one MIXTURE record, with its task's layout as the format hint."""
+def record_layout(config: DistillerConfig, task_type: str) -> Layout | None:
+    """The completion's layout for a record of ``task_type`` under format-guided generation (``None``: raw)."""
+    if config.guidance == "off":
+        return None
+    return think_answer_layout(task_of(task_type), think_budget=config.think_budget)
+
+
+def teacher_request(record: dict[str, Any], config: DistillerConfig) -> ChatRequest:
+    """The distill template's request for one MIXTURE record, with its task's layout as the format hint (and
+    as guidance where the teacher's backend controls decoding)."""
     template = distill_template()
     messages = template.render(system_prompt=SYSTEM_PROMPT, instruction=record["instruction"],
                                cluster=record["input"], hint=task_hint(record["task_type"]))
-    return ChatRequest(messages=messages, params={"max_tokens": max_tokens}, tag=template.id)
+    params: dict[str, Any] = {"max_tokens": config.max_new_tokens}
+    layout = record_layout(config, record["task_type"])
+    if layout is not None:
+        params.update(guided_params(config.teacher, layout))
+    return ChatRequest(messages=messages, params=params, tag=template.id)
 
 
 def generation_settings(config: DistillerConfig) -> dict[str, Any]:
@@ -52,11 +65,8 @@ def generation_settings(config: DistillerConfig) -> dict[str, Any]:
         settings = {"kind": "teacher", "backend": teacher.backend, "model": teacher.model_id,
                     "max_new_tokens": config.max_new_tokens, "temperature": teacher.temperature,
                     "prompt": f"{distill_template().id} + task layout hint"}
-    for source in (config, config.teacher):
-        for name, value in dataclasses.asdict(source).items():
-            if "guided" in name:
-                settings[name] = value
-    settings.setdefault("guided", None)  # None: the config exposes no format-guided decoding setting
+    settings["guidance"] = config.guidance  # off (raw), local, vllm or sglang
+    settings["think_budget"] = config.think_budget if config.guidance != "off" else None
     return settings
 
 
@@ -65,28 +75,40 @@ class DistillerRunner:
 
     def __init__(self, config: DistillerConfig, *, use_cache: bool = True) -> None:
         self.config = config
-        self._checkpoint: CheckpointGenerator | None = None
+        self.use_cache = use_cache
+        self._checkpoints: dict[str, CheckpointGenerator] = {}  # one per task type: each has its own layout
         self._teacher: Teacher | None = None
-        if config.checkpoint:
-            self._checkpoint = CheckpointGenerator(
-                config.checkpoint, engine=config.engine, max_new_tokens=config.max_new_tokens,
-                temperature=config.temperature, batch_size=config.batch_size,
-                cache_path=config.teacher.resolved_cache_path if use_cache else None)
-        else:
+        if not config.checkpoint:
             teacher = dataclasses.replace(config.teacher, use_cache=config.teacher.use_cache and use_cache)
             self._teacher = Teacher.from_config(teacher)
 
     def complete(self, records: Sequence[dict[str, Any]]) -> list[ChatResult]:
         """One completion per record, in order."""
-        if self._checkpoint is not None:
-            return self._checkpoint.generate([prompt_messages(r["input"], r["instruction"]) for r in records])
+        if self.config.checkpoint:
+            results: dict[int, ChatResult] = {}
+            for task_type in sorted({r["task_type"] for r in records}):
+                indices = [i for i, r in enumerate(records) if r["task_type"] == task_type]
+                outputs = self._checkpoint(task_type).generate(
+                    [prompt_messages(records[i]["input"], records[i]["instruction"]) for i in indices])
+                results.update(zip(indices, outputs))
+            return [results[i] for i in range(len(records))]
         assert self._teacher is not None
-        requests = [teacher_request(r, self.config.max_new_tokens) for r in records]
+        requests = [teacher_request(r, self.config) for r in records]
         return self._teacher.generate(requests, desc="distiller")
 
+    def _checkpoint(self, task_type: str) -> CheckpointGenerator:
+        if task_type not in self._checkpoints:
+            config = self.config
+            self._checkpoints[task_type] = CheckpointGenerator(
+                config.checkpoint, engine=config.engine, max_new_tokens=config.max_new_tokens,
+                temperature=config.temperature, batch_size=config.batch_size,
+                cache_path=config.teacher.resolved_cache_path if self.use_cache else None,
+                layout=record_layout(config, task_type))
+        return self._checkpoints[task_type]
+
     def close(self) -> None:
-        if self._checkpoint is not None:
-            self._checkpoint.close()
+        for generator in self._checkpoints.values():
+            generator.close()
         if self._teacher is not None:
             self._teacher.close()
 

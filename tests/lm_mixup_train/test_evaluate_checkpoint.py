@@ -24,7 +24,7 @@ def evaluate(checkpoint: str, mixture_dir, library, output, cache) -> dict:
     teacher = cache.parent / "teacher.yaml"
     teacher.write_text(yaml.safe_dump({"teacher": {"cache_path": str(cache), "progress": False}}))
     out = run_cli("evaluate", "distiller", "--dataset", str(mixture_dir), "--checkpoint", checkpoint,
-                  "--max-new-tokens", "24", "--quality-library", str(library), "--output", str(output),
+                  "--max-new-tokens", "64", "--quality-library", str(library), "--output", str(output),
                   "--teacher-config", str(teacher), "--card")
     assert "| longest_input |" in out and "| first_input |" in out and "Parse failures by reason" in out
     return json.loads(out.strip().splitlines()[-1])
@@ -47,6 +47,8 @@ def test_trained_checkpoint_local_and_hub_with_card(tmp_path, tiny_model_dir, mi
     assert set(headline["first_input"]) == {"parsed", "format", "alignment_mean", "alignment_share", "quality"}
     saved = json.loads((tmp_path / "ev_local" / "eval.json").read_text())
     assert saved["meta"]["generation"]["kind"] == "checkpoint" and len(saved["records"]) == 4
+    assert saved["meta"]["generation"]["guidance"] == "local"
+    assert headline[str(final)]["parsed"] == 1.0  # format-guided: every completion parses
     card = ModelCard.load(final / "README.md")
     results = {r.metric_type: r.metric_value for r in card.data.eval_results}
     assert results["format"] == headline[str(final)]["format"] and "alignment_share" in results

@@ -115,7 +115,7 @@ def test_teacher_evaluation_writes_outputs_and_resumes(tmp_path, mixture_dir, qu
         assert {"eval.json", "results.md", "eval.png"} <= {p.name for p in out.iterdir()}
         table = (out / "results.md").read_text()
         assert "| fake-model |" in table and "| longest_input |" in table and "| first_input |" in table
-        assert report.meta["generation"]["kind"] == "teacher" and "guided" in report.meta["generation"]
+        assert report.meta["generation"]["kind"] == "teacher" and report.meta["generation"]["guidance"] == "off"
 
         # a rerun finds every completion saved: no request is sent again (the cache is off)
         evaluate_distiller(config)
