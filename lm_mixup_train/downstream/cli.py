@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -39,3 +40,18 @@ def downstream(
     summary = run_downstream(cfg, write_cards=not no_cards)
     typer.echo(markdown_tables(summary, summary["tasks"]))
     typer.echo(f"wrote {cfg.output_dir / RESULTS_FILE}, results.md and results.png")
+
+
+def _standalone() -> None:
+    """``python -m lm_mixup_train.downstream.cli downstream --config …``: the command under the root app's
+    error handling, for use before the ``evaluate`` group registers it."""
+    from mixture_builder import cli as root
+
+    group = typer.Typer(name="evaluate", help="Evaluate distillers and the data they make.", no_args_is_help=True)
+    register(group)
+    root.app.add_typer(group, name="evaluate")
+    root.main(["evaluate", *sys.argv[1:]])
+
+
+if __name__ == "__main__":
+    _standalone()

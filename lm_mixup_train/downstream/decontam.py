@@ -32,7 +32,7 @@ def build_index(tasks: dict[str, list[Path]], work_dir: Path, n_grams: int) -> P
             tmp = path.with_suffix(".tmp")
             with tmp.open("w", encoding="utf-8") as handle:
                 for question, answer in benchmark_pairs(name, files):
-                    handle.write(json.dumps({"question": question, "answer": answer}, ensure_ascii=False) + "\n")
+                    handle.write(json.dumps({"question": question, "answer": answer}) + "\n")  # ASCII: no raw U+2028
             tmp.rename(path)
         test_sets.append(str(path))
     missing = [p for p in test_sets if not (index / f"{task_name(p)}.index.hashes").is_file()]

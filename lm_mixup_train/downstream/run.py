@@ -9,7 +9,6 @@ Order: render the local lm-eval tasks into ``{output}/tasks`` → load the held-
 from __future__ import annotations
 
 import json
-import logging
 import time
 from pathlib import Path
 from typing import Any
@@ -22,8 +21,6 @@ from .config import HELDOUT_TASK, DownstreamConfig, TaskSpec
 from .decontam import check_candidate
 from .registry import RenderedTask, render_task
 from .units import Progress, UnitStore, fingerprint
-
-logger = logging.getLogger(__name__)
 
 RESULTS_FILE = "results.json"
 
@@ -62,9 +59,10 @@ def _check_all(config: DownstreamConfig, data: list[CandidateData], rendered: di
 def _evaluate_candidate(config: DownstreamConfig, data: CandidateData, pending: list[TaskSpec], keys: dict[str, str],
                         ctx: dict[str, Any], store: UnitStore, progress: Progress) -> None:
     name = data.spec.name
-    started = progress.begin(name, "training")
+    started = time.monotonic()
+    progress.note(f"{name}: LoRA fine-tuning on {len(data.examples)} rows (once per training fingerprint)")
     model_dir = lora.train_candidate(config, ctx["base"], data, config.output_dir / "models" / name / ctx["train"][name])
-    logger.info("%s: model ready at %s (%.0fs)", name, model_dir, time.monotonic() - started)
+    progress.note(f"{name}: model ready at {model_dir} ({time.monotonic() - started:.0f}s)")
     lm = harness.load_lm(model_dir, config)
     for spec in pending:
         started = progress.begin(name, spec.name)

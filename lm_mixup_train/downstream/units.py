@@ -70,6 +70,10 @@ class Progress:
         self._write(f"[{self.done + 1}/{self.total}] {candidate} × {task}: running")
         return time.monotonic()
 
+    def note(self, text: str) -> None:
+        """A line about work outside the units (e.g. training a candidate's model)."""
+        self._write(text)
+
     def skip(self, candidate: str, task: str) -> None:
         self._write(f"[done] {candidate} × {task}: recorded earlier, not redone")
 
