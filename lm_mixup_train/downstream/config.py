@@ -62,6 +62,7 @@ class TaskSpec:
     num_fewshot: int | None = help_field("Override the task's shots; None = the reference setting.", default=None)
     max_gen_toks: int | None = help_field("Cap on generated tokens for generative tasks; None = the task's.",
                                           default=None)
+    metric: str | None = help_field("Per-example metric of an lm-eval task (local tasks know theirs).", default=None)
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:

@@ -54,8 +54,8 @@ def run_task(lm: Any, spec: TaskSpec, task: RenderedTask | None, tasks_dir: Path
              manager: Any = None) -> list[dict[str, Any]]:
     """Evaluate ``lm`` on one benchmark; per-example ``{"group", "doc_id", "score"}`` rows.
 
-    ``task`` is the rendered local task, or ``None`` for an lm-eval task name (scored by ``acc`` unless its
-    samples carry another metric).
+    ``task`` is the rendered local task, or ``None`` for an lm-eval task name (scored by ``spec.metric``,
+    default ``acc``).
     """
     from lm_eval import simple_evaluate
 
@@ -76,7 +76,7 @@ def run_task(lm: Any, spec: TaskSpec, task: RenderedTask | None, tasks_dir: Path
     if output is None:  # non-zero ranks of a distributed run
         return []
     samples: dict[str, list[dict[str, Any]]] = output["samples"]
-    metric = task.metric if task else "acc"
+    metric = task.metric if task else (spec.metric or "acc")
     rows = []
     for group in sorted(samples):
         for sample in samples[group]:

@@ -41,3 +41,17 @@ def test_bad_config_is_one_line(change: dict, message: str, tmp_path: Path) -> N
     with pytest.raises(ConfigError) as info:
         DownstreamConfig.from_mapping(data, source="ab.yaml")
     assert message in str(info.value) and "\n" not in str(info.value)
+
+
+def test_cli_registers_downstream_and_dry_runs() -> None:
+    import typer
+    from typer.testing import CliRunner
+
+    from lm_mixup_train.downstream.cli import register
+
+    group = typer.Typer()
+    register(group)
+    group.command("noop")(lambda: None)  # a second command keeps `downstream` a named subcommand
+    result = CliRunner().invoke(group, ["downstream", "--config", str(CONFIGS / "ab_gpu.yaml"), "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert '"base_model": "meta-llama/Llama-3.1-8B"' in result.output
