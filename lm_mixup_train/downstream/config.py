@@ -12,13 +12,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from mixture_builder.config_io import (
-    expect_mapping,
-    from_mapping,
-    help_field,
-    read_yaml_mapping,
-    reject_unknown_keys,
-)
+from mixture_builder.config_io import build_config, help_field, load_config
 from mixture_builder.errors import ConfigError
 
 LOCAL_TASKS = ("mmlu", "gsm8k", "bbh", "truthfulqa_mc1", "truthfulqa_mc2", "tydiqa")
@@ -55,6 +49,8 @@ class CandidateSpec:
 @dataclass
 class TaskSpec:
     """One benchmark: a local task (see :data:`LOCAL_TASKS`), ``heldout_nll``, or any lm-eval task name."""
+
+    shorthand_field = "name"  # `tasks: [gsm8k, {name: mmlu, limit: 5}]`
 
     name: str = help_field(f"One of {', '.join(LOCAL_TASKS)}, {HELDOUT_TASK}, or an lm-eval task (needs the Hub).")
     limit: int | None = help_field("Examples per (sub)task; None = all (BBH defaults to 40 per task).",
@@ -193,24 +189,13 @@ class DownstreamConfig:
 
     @classmethod
     def from_mapping(cls, data: Any, *, source: str | None = None) -> DownstreamConfig:
-        """Build from a mapping (nested sections and candidate/task lists included)."""
-        data = dict(expect_mapping(data, source=source))
-        reject_unknown_keys(cls, data, source=source)
-        sections = {"lora": LoraSettings, "training": TrainSettings, "heldout": HeldoutSettings,
-                    "decontamination": DecontSettings}
-        for key, cls_ in sections.items():
-            if key in data:
-                data[key] = from_mapping(cls_, data[key] or {}, source=source, prefix=key)
-        data["candidates"] = [from_mapping(CandidateSpec, c, source=source, prefix="candidates")
-                              for c in _as_list(data.get("candidates"), "candidates", source)]
-        data["tasks"] = [from_mapping(TaskSpec, {"name": t} if isinstance(t, str) else t, source=source,
-                                      prefix="tasks") for t in _as_list(data.get("tasks"), "tasks", source)]
-        return from_mapping(cls, data, source=source)
+        """Build from a mapping (nested sections; tasks may be bare names)."""
+        return build_config(cls, data, source=source)
 
     @classmethod
     def from_yaml(cls, path: str | os.PathLike[str]) -> DownstreamConfig:
         """Load a YAML config; relative data paths are kept relative to the working directory."""
-        return cls.from_mapping(read_yaml_mapping(path), source=str(path))
+        return load_config(cls, path)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -218,9 +203,3 @@ class DownstreamConfig:
     @property
     def output_dir(self) -> Path:
         return Path(self.output)
-
-
-def _as_list(value: Any, where: str, source: str | None) -> list[Any]:
-    if not isinstance(value, list):
-        raise ConfigError(f"expected a list, got {type(value).__name__}", path=source, field=where)
-    return value

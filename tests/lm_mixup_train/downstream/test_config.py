@@ -29,10 +29,10 @@ def test_cpu_preset_loads() -> None:
 
 
 @pytest.mark.parametrize(("change", "message"), [
-    ({"colour": 1}, "unknown option(s) colour"),
+    ({"colour": 1}, "field 'colour': unknown option"),
     ({"reference": "nope"}, "reference 'nope' is not a candidate"),
     ({"backend": "tgi"}, "unknown backend"),
-    ({"lora": {"rank": 4}}, "unknown option(s) lora.rank"),
+    ({"lora": {"rank": 4}}, "field 'lora.rank': unknown option"),
     ({"tasks": [{"name": "gsm8k", "limit": 0}]}, "invalid limit"),
     ({"candidates": [{"name": "a b", "path": "x"}]}, "invalid candidate name"),
 ])
