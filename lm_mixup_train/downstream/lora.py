@@ -51,6 +51,11 @@ def lora_config(config: DownstreamConfig) -> Any:
                       task_type="CAUSAL_LM", bias="none")
 
 
+def is_trained(out_dir: Path) -> bool:
+    """Whether ``out_dir`` holds a complete merged model (written by :func:`train_candidate`)."""
+    return (out_dir / MODEL_DIR / INFO_FILE).is_file()
+
+
 def train_candidate(config: DownstreamConfig, base_model: str, data: CandidateData, out_dir: Path) -> Path:
     """Train the LoRA adapter on ``data``, merge it, save to ``out_dir/model``; returns that folder."""
     import datasets
@@ -59,7 +64,7 @@ def train_candidate(config: DownstreamConfig, base_model: str, data: CandidateDa
     from trl import SFTTrainer
 
     final = out_dir / MODEL_DIR
-    if (final / INFO_FILE).is_file():
+    if is_trained(out_dir):
         return final
     work = out_dir / "trainer"
     tokenizer = load_tokenizer(base_model)

@@ -60,8 +60,12 @@ def _evaluate_candidate(config: DownstreamConfig, data: CandidateData, pending: 
                         ctx: dict[str, Any], store: UnitStore, progress: Progress) -> None:
     name = data.spec.name
     started = time.monotonic()
-    progress.note(f"{name}: LoRA fine-tuning on {len(data.examples)} rows (once per training fingerprint)")
-    model_dir = lora.train_candidate(config, ctx["base"], data, config.output_dir / "models" / name / ctx["train"][name])
+    model_root = config.output_dir / "models" / name / ctx["train"][name]
+    if lora.is_trained(model_root):
+        progress.note(f"{name}: fine-tuned model recorded earlier, not retrained")
+    else:
+        progress.note(f"{name}: LoRA fine-tuning on {len(data.examples)} rows")
+    model_dir = lora.train_candidate(config, ctx["base"], data, model_root)
     progress.note(f"{name}: model ready at {model_dir} ({time.monotonic() - started:.0f}s)")
     lm = harness.load_lm(model_dir, config)
     for spec in pending:
