@@ -2,8 +2,10 @@
 
 Per-example rows (``group``, ``doc_id``, ``score``, optional ``weight``) come from lm-eval's logged samples
 (or the held-out NLL). A task's value is the weighted mean of its examples (``micro``) or the mean of its
-groups' means (``macro``: BBH tasks, TyDiQA languages). Resampling is stratified by group and seeded per task,
-so candidates evaluated on the same examples get the same resamples: differences are paired.
+groups' means (``macro``: BBH tasks, TyDiQA languages). Resampling is seeded per task,
+so candidates evaluated on the same examples get the same resamples: differences are paired. Micro tasks
+resample all their examples as one pool (MMLU with one question per subject still gets an interval); macro
+tasks resample within each group.
 """
 
 from __future__ import annotations
@@ -34,10 +36,11 @@ class Estimate:
         return {"value": self.value, "ci": [self.ci[0], self.ci[1]], "n": self.n}
 
 
-def _groups(rows: list[dict[str, Any]]) -> list[tuple[np.ndarray, np.ndarray]]:
+def _groups(rows: list[dict[str, Any]], stratified: bool) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``(scores, weights)`` per group (stratified) or of all rows as one pool, in a fixed order."""
     by_group: dict[str, list[dict[str, Any]]] = {}
     for row in sorted(rows, key=lambda r: (r["group"], r["doc_id"])):
-        by_group.setdefault(row["group"], []).append(row)
+        by_group.setdefault(row["group"] if stratified else "", []).append(row)
     return [(np.array([r["score"] for r in g], dtype=float), np.array([r.get("weight", 1.0) for r in g], dtype=float))
             for g in by_group.values()]
 
@@ -53,7 +56,7 @@ def estimate(rows: list[dict[str, Any]], *, macro: bool = False, samples: int = 
     group_means = []
     total_sw = total_w = 0.0
     values = []
-    for scores, w in _groups(rows):
+    for scores, w in _groups(rows, stratified=macro):
         idx = rng.integers(0, len(scores), size=(samples, len(scores)))
         sw, ww = (scores[idx] * w[idx]).sum(axis=1), w[idx].sum(axis=1)
         sums, weights = sums + sw, weights + ww

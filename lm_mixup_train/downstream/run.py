@@ -9,7 +9,6 @@ Order: render the local lm-eval tasks into ``{output}/tasks`` → load the held-
 from __future__ import annotations
 
 import json
-import re
 import time
 from pathlib import Path
 from typing import Any
@@ -42,24 +41,13 @@ def _task_key(config: DownstreamConfig, spec: TaskSpec, task: RenderedTask | Non
                                "backend": config.backend}
     if spec.name == HELDOUT_TASK:
         payload["heldout"] = heldout_key
-    if task is not None:  # the rendered YAML, the templates it includes, utils, the data files (name + size)
-        texts = [(tasks_dir / "utils.py").read_text(encoding="utf-8")]
-        texts += _yaml_with_includes(tasks_dir, [f"{name}.yaml" for name in task.subtasks])
+    if task is not None:  # the rendered YAML, every template (conservative) and utils, the data files (name + size)
+        texts = [p.read_text(encoding="utf-8") for p in sorted(tasks_dir.glob("_*.yaml"))]
+        texts += [(tasks_dir / "utils.py").read_text(encoding="utf-8")]
+        texts += [(tasks_dir / f"{name}.yaml").read_text(encoding="utf-8") for name in task.subtasks]
         payload["files"] = [[f.name, f.stat().st_size] for f in task.files]
         payload["config_text"] = fingerprint(texts)
     return fingerprint(payload)
-
-
-def _yaml_with_includes(tasks_dir: Path, names: list[str]) -> list[str]:
-    """Texts of the task YAML files ``names`` and of every template they include (each once, in order)."""
-    seen: dict[str, str] = {}
-    pending = list(names)
-    while pending:
-        name = pending.pop(0)
-        if name not in seen:
-            seen[name] = (tasks_dir / name).read_text(encoding="utf-8")
-            pending += re.findall(r"^include: *['\"]?([^'\"\s]+)", seen[name], flags=re.MULTILINE)
-    return list(seen.values())
 
 
 def _check_all(config: DownstreamConfig, data: list[CandidateData], rendered: dict[str, RenderedTask]) -> dict[str, Any]:

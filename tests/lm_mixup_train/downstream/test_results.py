@@ -62,3 +62,9 @@ def test_summary_table_and_chart(tmp_path) -> None:
     text = markdown_tables(summary, ["gsm8k", "mmlu", "heldout_nll"])
     assert "| candidate | gsm8k | mmlu | average | heldout_nll |" in text and "Difference to `distilled`" in text
     assert bar_chart(summary, ["gsm8k", "mmlu", "heldout_nll"], tmp_path / "r.png").stat().st_size > 1000
+
+
+def test_micro_task_with_one_example_per_group_still_gets_an_interval() -> None:
+    rows = [{"group": f"subject{i}", "doc_id": 0, "score": float(i % 3 == 0)} for i in range(57)]
+    est = estimate(rows, samples=500)
+    assert est.ci[0] < est.value < est.ci[1]
