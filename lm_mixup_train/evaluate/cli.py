@@ -9,6 +9,8 @@ from typing import Annotated
 
 import typer
 
+from lm_mixup_train.downstream import cli as downstream_cli
+
 evaluate_app = typer.Typer(
     name="evaluate",
     help="Evaluate distillers and the data they make.",
@@ -62,5 +64,6 @@ def distiller_command(
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``lm-mixup evaluate …`` to the root app."""
+    """Add ``lm-mixup evaluate …`` (``distiller`` here, ``downstream`` from its own package) to the root app."""
+    downstream_cli.register(evaluate_app)
     app.add_typer(evaluate_app, name="evaluate")
