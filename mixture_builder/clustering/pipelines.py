@@ -75,8 +75,10 @@ def dedup_plan(
     exclusion_writer: Callable[[str], PipelineStep] | None = None,
     executor_factory: ExecutorFactory | None = None,
     depends: Any = None,
+    keep: str = "first",
 ) -> Plan:
-    """Exact then MinHash near-duplicate removal (see :mod:`.dedup`).
+    """Exact then MinHash near-duplicate removal (see :mod:`.dedup`); ``keep`` picks the record a group keeps
+    (:data:`.dedup.KEEP`).
 
     ``exclusion_writer(kind)`` ("exact" | "near"), when given, makes the writer of the removed records (they
     carry ``duplicate_of``)."""
@@ -103,7 +105,7 @@ def dedup_plan(
                      ExactDedupSignature(str(work / "exact/sigs"), cfg, finder_workers=finder_workers)],
                     tasks=tasks, name="exact_1_signatures", depends=depends)
         links = make([ExactDuplicateLinks(str(work / "exact/sigs"), str(work / "exact/links"),
-                                          str(work / "exact/ids"))],
+                                          str(work / "exact/ids"), keep=keep)],
                      tasks=finder_workers, name="exact_2_links", depends=sigs)
         plan.executors += [sigs, links]
         depends = links
@@ -121,7 +123,7 @@ def dedup_plan(
         clusters = make([MinhashDedupCluster(str(work / "near/buckets"), str(work / "near/clusters"), config=mh,
                                              save_cluster_id=True),
                          MinhashDuplicateLinks(str(work / "near/clusters"), str(work / "near/links"),
-                                               str(work / "near/ids"))],
+                                               str(work / "near/ids"), keep=keep)],
                         tasks=1, name="near_3_clusters", depends=buckets)
         plan.executors += [sigs, buckets, clusters]
         prefix = [*prefix, DuplicateFilter(str(work / "near/links"), "near_duplicate", excl("near"))]
