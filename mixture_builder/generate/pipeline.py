@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mixture_builder.console import with_progress
 from mixture_builder.generate.config import BuildConfig
 from mixture_builder.generate.sample_templates import template_versions
 from mixture_builder.generate.steps import AssembleMixture, NoiseVariants, PushFolder, WriteMixtureDataset
@@ -145,7 +146,7 @@ def make_executors(config: BuildConfig) -> dict[str, Any]:
 
 
 def _executor(config: BuildConfig, name: str, pipeline: list[Any], tasks: int, logging_dir: str, depends: Any):
-    return config.executor.make(tag_steps(pipeline), name=name, tasks=tasks, logging_dir=logging_dir,
+    return config.executor.make(tag_steps(with_progress(pipeline, logging_dir)), name=name, tasks=tasks, logging_dir=logging_dir,
                                 depends=depends)
 
 

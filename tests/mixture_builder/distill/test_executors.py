@@ -86,3 +86,14 @@ def test_slurm_config_builds_its_executor_chain(tmp_path):
     assert chain[-1] is executors["ingest"] and executors["embed"] in chain and executors["distill"] in chain
     assert executors["ingest"].partition == "cpu" and executors["ingest"].venv_path.endswith("activate")
     assert not (tmp_path / "out").exists()  # building submits nothing
+
+
+def test_ray_executor_builds_the_same_chain(tmp_path):
+    pytest.importorskip("ray")
+    from datatrove.executor import RayPipelineExecutor
+
+    data = {"output": str(tmp_path / "out"), "executor": {"kind": "ray", "tasks": 3, "cpus_per_task": 2}}
+    executors = build_executors(DistillConfig.from_dict(data))
+    assert all(isinstance(e, RayPipelineExecutor) for e in executors.values())
+    assert executors["distill"].world_size == 3 and executors["cluster"].world_size == 1
+    assert executors["assemble"].depends is executors.get("rerate", executors["distill"])
