@@ -17,7 +17,6 @@ writer, if any; the filter counts ``dropped_exact_duplicate`` / ``dropped_near_d
 
 from __future__ import annotations
 
-import heapq
 import json
 import re
 import struct
@@ -106,17 +105,45 @@ def write_links(
     return len(removed)
 
 
+KEEP = ("first", "smallest_id")
+"""Which record of a duplicate group is kept: ``first`` (the first task, then the first in its task: the
+input order) or ``smallest_id`` (independent of how the input was split into tasks)."""
+
+
+def write_group_links(folder: DataFolderLike, worker: int, groups: list[tuple[list[tuple[int, int]], int]],
+                      id_folder: DataFolderLike, keep: str = "first") -> int:
+    """Link files for groups of duplicates given as ``([(task rank, doc index), ...], n_candidates)``, the
+    rows in order of preference: each group keeps its first row (``keep="first"``) or the smallest id among
+    its first ``n_candidates`` rows (``"smallest_id"``) and links the others to it."""
+    wanted: dict[int, list[int]] = defaultdict(list)
+    for nodes, _ in groups:
+        for rank, doc in nodes:
+            wanted[rank].append(doc)
+    ids = resolve_ids(id_folder, wanted)
+    removed, kept = [], []
+    for nodes, candidates in groups:
+        keeper = nodes[0] if keep == "first" else min(nodes[:candidates], key=lambda node: (ids[node], node))
+        removed += [node for node in nodes if node != keeper]
+        kept += [keeper] * (len(nodes) - 1)
+    shape = (-1, 2)
+    return write_links(folder, worker, np.array(removed, dtype=np.int64).reshape(shape),
+                       np.array(kept, dtype=np.int64).reshape(shape), id_folder)
+
+
 class ExactDuplicateLinks(PipelineStep):
     """Exact dedup, second stage: group equal hashes of datatrove's ``ExactDedupSignature`` files and link
-    every duplicate to the kept record (highest priority, then first task, then first in its task).
+    every duplicate to the kept record (highest priority, then the first in input order or the smallest id:
+    see :data:`KEEP`).
 
     Run with as many tasks as the signature step's ``finder_workers`` (each task owns one hash range)."""
 
     name = "🔗 exact duplicate links"
     type = "🫂 - DEDUP"
 
-    def __init__(self, signatures_folder: DataFolderLike, links_folder: DataFolderLike, id_folder: DataFolderLike):
+    def __init__(self, signatures_folder: DataFolderLike, links_folder: DataFolderLike, id_folder: DataFolderLike,
+                 keep: str = "first"):
         super().__init__()
+        self.keep = keep
         self.signatures_folder = datafolder(signatures_folder)
         self.links_folder = datafolder(links_folder)
         self.id_folder = datafolder(id_folder)
@@ -141,13 +168,14 @@ class ExactDuplicateLinks(PipelineStep):
             h, p, r, d = (np.concatenate(a) for a in (hashes, priorities, ranks, docs))
             self.stat_update("signatures", value=len(h))
             order = np.lexsort((d, r, -p.astype(np.int64), h))
-            h, r, d = h[order], r[order], d[order]
-            first = np.r_[True, h[1:] != h[:-1]]
-            head = np.maximum.accumulate(np.where(first, np.arange(len(h)), 0))
-            dup = ~first
-            removed = np.stack([r[dup], d[dup]], axis=1)
-            kept = np.stack([r[head[dup]], d[head[dup]]], axis=1)
-            count = write_links(self.links_folder, rank, removed, kept, self.id_folder)
+            h, p, r, d = h[order], p[order], r[order], d[order]
+            starts = np.flatnonzero(np.r_[True, h[1:] != h[:-1]])
+            groups = []
+            for lo, hi in zip(starts.tolist(), np.r_[starts[1:], len(h)].tolist()):
+                if hi - lo > 1:  # sorted by priority first: the keeper is among the top-priority rows
+                    top = int(np.sum(p[lo:hi] == p[lo]))
+                    groups.append(([(int(r[i]), int(d[i])) for i in range(lo, hi)], top))
+            count = write_group_links(self.links_folder, rank, groups, self.id_folder, self.keep)
             self.stat_update("duplicates", value=count)
         return
         yield  # a generator step that yields nothing
@@ -160,8 +188,10 @@ class MinhashDuplicateLinks(PipelineStep):
     name = "🔗 near-duplicate links"
     type = "🫂 - DEDUP"
 
-    def __init__(self, cluster_folder: DataFolderLike, links_folder: DataFolderLike, id_folder: DataFolderLike):
+    def __init__(self, cluster_folder: DataFolderLike, links_folder: DataFolderLike, id_folder: DataFolderLike,
+                 keep: str = "first"):
         super().__init__()
+        self.keep = keep
         self.cluster_folder = datafolder(cluster_folder)
         self.links_folder = datafolder(links_folder)
         self.id_folder = datafolder(id_folder)
@@ -173,24 +203,19 @@ class MinhashDuplicateLinks(PipelineStep):
             raise ValueError("MinhashDuplicateLinks needs exactly one task (tasks=1), like MinhashDedupCluster")
         with self.track_time():
             members: dict[int, list[tuple[int, int]]] = defaultdict(list)
-            removed_set: set[tuple[int, int]] = set()
             for path in self.cluster_folder.list_files(glob_pattern="*.clusters"):
                 file_rank = int(path.rsplit("/", 1)[-1].split(".")[0])
                 for doc, cluster in _read_pairs(self.cluster_folder, path):
                     members[cluster].append((file_rank, doc))
+            removed_set: set[tuple[int, int]] = set()
             for path in self.cluster_folder.list_files(glob_pattern="*.remove"):
                 file_rank = int(path.rsplit("/", 1)[-1].split(".")[0])
                 with self.cluster_folder.open(path, "rb") as f:
                     removed_set.update((file_rank, doc) for doc in np.frombuffer(f.read(), dtype="<u4").tolist())
-            removed, kept = [], []
-            for nodes in members.values():
-                keepers = [node for node in nodes if node not in removed_set]
-                keeper = keepers[0] if keepers else heapq.nsmallest(1, nodes)[0]
-                removed.extend(node for node in nodes if node != keeper)
-                kept.extend(keeper for node in nodes if node != keeper)
-            shape = (-1, 2)
-            count = write_links(self.links_folder, 0, np.array(removed, dtype=np.int64).reshape(shape),
-                                np.array(kept, dtype=np.int64).reshape(shape), self.id_folder)
+            # preference: the record datatrove keeps, then input order
+            groups = [(sorted(nodes, key=lambda node: (node in removed_set, node)), len(nodes))
+                      for nodes in members.values() if len(nodes) > 1]
+            count = write_group_links(self.links_folder, 0, groups, self.id_folder, self.keep)
             self.stat_update("duplicates", value=count)
             self.stat_update("clusters", value=len(members))
 

@@ -75,8 +75,10 @@ def dedup_plan(
     exclusion_writer: Callable[[str], PipelineStep] | None = None,
     executor_factory: ExecutorFactory | None = None,
     depends: Any = None,
+    keep: str = "first",
 ) -> Plan:
-    """Exact then MinHash near-duplicate removal (see :mod:`.dedup`).
+    """Exact then MinHash near-duplicate removal (see :mod:`.dedup`); ``keep`` picks the record a group keeps
+    (:data:`.dedup.KEEP`).
 
     ``exclusion_writer(kind)`` ("exact" | "near"), when given, makes the writer of the removed records (they
     carry ``duplicate_of``)."""
@@ -88,20 +90,20 @@ def dedup_plan(
         return exclusion_writer(kind) if exclusion_writer else None
 
     if exact:
-        plan.executors += _exact_stages(reader, work, make, tasks, finder_workers, depends)
+        plan.executors += _exact_stages(reader, work, make, tasks, finder_workers, depends, keep)
         depends = plan.executors[-1]
         plan.steps.append(DuplicateFilter(str(work / "exact/links"), "exact_duplicate", excl("exact")))
     if near:
         # the signatures must see the records the final pass sees after the exact filter; that pass alone
         # writes (and reports) the exact duplicates, so this copy of the filter has no exclusion writer
         skip_exact = [DuplicateFilter(str(work / "exact/links"), "exact_duplicate")] if exact else []
-        plan.executors += _near_stages(reader, skip_exact, work, make, tasks, minhash_config, depends)
+        plan.executors += _near_stages(reader, skip_exact, work, make, tasks, minhash_config, depends, keep)
         plan.steps.append(DuplicateFilter(str(work / "near/links"), "near_duplicate", excl("near")))
     return plan
 
 
 def _exact_stages(reader: ReaderFactory, work: Path, make: ExecutorFactory, tasks: int, finder_workers: int,
-                  depends: Any) -> list[Any]:
+                  depends: Any, keep: str) -> list[Any]:
     """Exact signatures (one per record, with an id index) → duplicate links."""
     from datatrove.pipeline.dedup.exact_dedup import ExactDedupConfig, ExactDedupSignature
 
@@ -109,13 +111,14 @@ def _exact_stages(reader: ReaderFactory, work: Path, make: ExecutorFactory, task
     sigs = make([reader(), IdIndexWriter(work / "exact/ids"),
                  ExactDedupSignature(str(work / "exact/sigs"), cfg, finder_workers=finder_workers)],
                 tasks=tasks, name="exact_1_signatures", depends=depends)
-    links = make([ExactDuplicateLinks(str(work / "exact/sigs"), str(work / "exact/links"), str(work / "exact/ids"))],
+    links = make([ExactDuplicateLinks(str(work / "exact/sigs"), str(work / "exact/links"), str(work / "exact/ids"),
+                                      keep=keep)],
                  tasks=finder_workers, name="exact_2_links", depends=sigs)
     return [sigs, links]
 
 
 def _near_stages(reader: ReaderFactory, before: list[PipelineStep], work: Path, make: ExecutorFactory, tasks: int,
-                 minhash_config: Any, depends: Any) -> list[Any]:
+                 minhash_config: Any, depends: Any, keep: str) -> list[Any]:
     """MinHash signatures (after ``before``) → buckets → clusters and duplicate links (datatrove's stages)."""
     from datatrove.pipeline.dedup import MinhashDedupBuckets, MinhashDedupCluster, MinhashDedupSignature
     from datatrove.pipeline.dedup.minhash import MinhashConfig
@@ -129,7 +132,7 @@ def _near_stages(reader: ReaderFactory, before: list[PipelineStep], work: Path, 
     clusters = make([MinhashDedupCluster(str(work / "near/buckets"), str(work / "near/clusters"), config=mh,
                                          save_cluster_id=True),
                      MinhashDuplicateLinks(str(work / "near/clusters"), str(work / "near/links"),
-                                           str(work / "near/ids"))],
+                                           str(work / "near/ids"), keep=keep)],
                     tasks=1, name="near_3_clusters", depends=buckets)
     return [sigs, buckets, clusters]
 

@@ -32,15 +32,18 @@ def distill(
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Ignore the LLM response cache and start over.")
     ] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Show datatrove's logs instead of one line per stage.")
+    ] = False,
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Print the resolved config and stages; run nothing.")
+        bool, typer.Option("--dry-run", help="Read the pools and print per stage the teacher calls, tokens, cost "
+                                             "and time it would take; send nothing.")
     ] = False,
 ) -> None:
     """Distill a low-quality instruction pool into a small high-quality dataset (LM-Mixup)."""
-    import json
-
     from mixture_builder.distill.config import DistillConfig, demo_config
     from mixture_builder.distill.pipeline import STAGES, run_distill
+    from mixture_builder.distill.plan import make_plan, plan_lines
 
     cfg = DistillConfig.from_yaml(config) if config else demo_config()
     if output:
@@ -50,10 +53,10 @@ def distill(
     if push:
         cfg.push_to = push
     if dry_run:
-        typer.echo(json.dumps(cfg.to_dict(), indent=2, default=str))
-        typer.echo("stages: " + " → ".join(STAGES))
+        typer.echo("\n".join(plan_lines(cfg, make_plan(cfg))))
+        typer.echo("  stages: " + " → ".join(STAGES))
         return
-    stats = run_distill(cfg, use_cache=not no_cache)
+    stats = run_distill(cfg, use_cache=not no_cache, quiet=not verbose)
     out = stats.get("output", {})
     typer.echo(
         f"wrote {out.get('rows', 0)} rows ({out.get('distilled', 0)} distilled, {out.get('original', 0)} "

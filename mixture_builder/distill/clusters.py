@@ -1,6 +1,7 @@
 """Whole-dataset stage: split scored records into high / low quality and cluster the low ones per source.
 
-Runs as its own single-task pipeline (it needs every record at once). High-quality records go to
+Runs as its own single-task pipeline (it needs every record at once); the vectors come from the sharded
+``embed`` stage before it (:class:`LowQuality` → ``EmbedStep``), or are computed here without one. High-quality records go to
 ``high_writer`` unchanged; each cluster of low-quality records becomes one ``kind="cluster"`` document whose
 text is the linearised cluster the distiller reads::
 
@@ -15,12 +16,15 @@ from __future__ import annotations
 import contextlib
 from collections import defaultdict
 
+import numpy as np
 from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 from datatrove.pipeline.writers.disk_base import DiskWriter
 
+from mixture_builder.clustering._io import datafolder, load_npy
 from mixture_builder.clustering.capacity import CapacityConfig, capacity_clusters
 from mixture_builder.clustering.embeddings import embed_texts, embedding_text
+from mixture_builder.clustering.steps import read_shard_index, shard_ranks
 from mixture_builder.distill.parse import cluster_items, sample_prompt
 from mixture_builder.records import instruction_fields
 
@@ -55,6 +59,35 @@ def make_cluster(members: list[Document], cluster_id: str, cluster_source: str) 
     )
 
 
+class LowQuality(PipelineStep):
+    """Pass on the records below ``threshold`` (the ones ``SplitAndCluster`` clusters), e.g. to embed them."""
+
+    name = "🔽 Low-quality records"
+    step_id = "low_quality"
+    type = "🔻 - FILTER"
+
+    def __init__(self, threshold: int = 4) -> None:
+        super().__init__()
+        self.threshold = threshold
+
+    def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        for doc in data or []:
+            if doc.metadata["quality"] < self.threshold:
+                self.stat_update("low")
+                yield doc
+
+
+def load_vectors(embeddings_folder: str) -> dict[str, np.ndarray]:
+    """``{record id: vector}`` of every complete shard an ``EmbedStep`` wrote to ``embeddings_folder``."""
+    folder = datafolder(embeddings_folder)
+    vectors = {}
+    for rank in shard_ranks(folder):
+        matrix = load_npy(folder, f"{rank:05d}.npy")
+        for row, entry in enumerate(read_shard_index(folder, rank)):
+            vectors[entry["id"]] = matrix[row]
+    return vectors
+
+
 class SplitAndCluster(PipelineStep):
     """High (``quality >= threshold``) → ``high_writer``; low → capacity-constrained clusters (per source)."""
 
@@ -71,8 +104,10 @@ class SplitAndCluster(PipelineStep):
         capacity: CapacityConfig | None = None,
         per_source: bool = True,
         embedding_model: str | None = None,
+        embeddings_folder: str | None = None,
     ) -> None:
         super().__init__()
+        self.embeddings_folder = embeddings_folder
         self.high_writer = high_writer
         self.threshold = threshold
         self.capacity = capacity or CapacityConfig()
@@ -93,18 +128,20 @@ class SplitAndCluster(PipelineStep):
                     self.stat_update("low")
                     key = str(doc.metadata.get("source") or "unknown") if self.per_source else "all"
                     groups[key].append(doc)
+        vectors = load_vectors(self.embeddings_folder) if self.embeddings_folder else None
         for key in sorted(groups):
-            yield from self._cluster(key, groups[key])
+            yield from self._cluster(key, groups[key], vectors)
 
-    def _cluster(self, key: str, docs: list[Document]) -> DocumentsPipeline:
-        import numpy as np
-
+    def _cluster(self, key: str, docs: list[Document], stored: dict | None) -> DocumentsPipeline:
         docs = sorted(docs, key=lambda d: d.id)  # deterministic whatever the upstream task order
         if len(docs) < self.capacity.min_size:
             self.stat_update("dropped_too_few_to_cluster", value=len(docs))
             return
         with self.track_time():
-            vectors = embed_texts([embedding_text(d) for d in docs], self.embedding_model)
+            if stored is not None:
+                vectors = np.stack([stored[d.id] for d in docs])
+            else:
+                vectors = embed_texts([embedding_text(d) for d in docs], self.embedding_model)
             labels = self._labels(vectors)
         safe_key = "".join(c if c.isalnum() or c in "-_." else "_" for c in key)
         for number, label in enumerate(sorted(set(labels.tolist()))):

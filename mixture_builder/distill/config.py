@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 from mixture_builder.clustering.capacity import CapacityConfig
 from mixture_builder.config_io import build_config, help_field, load_config
 from mixture_builder.errors import ConfigError
+from mixture_builder.generate.sections import ExecutorConfig
 from mixture_builder.input_fingerprint import CONTENT_HASH_CHOICES, CONTENT_HASH_HELP
 from mixture_builder.teacher.config import TeacherConfig
 
@@ -259,8 +260,11 @@ class DistillConfig:
     )
     private: bool = help_field("Create the pushed repo as private.", default=False)
     pretty_name: str = help_field("Dataset name on the card.", default="LM-Mixup distilled instruction data")
-    tasks: int = help_field("datatrove tasks per record-wise stage.", default=1)
-    workers: int = help_field("datatrove workers run at once (-1: all tasks).", default=1)
+    executor: ExecutorConfig = help_field(
+        "datatrove executor (local, slurm or ray) and its tasks: ingest, dedup signatures, scoring, embedding, "
+        "distillation and re-rating run as `tasks` shards; the output does not depend on their number.",
+        default_factory=ExecutorConfig,
+    )
     input_hash: str = help_field(CONTENT_HASH_HELP, default="auto")
 
     def __post_init__(self) -> None:
@@ -270,8 +274,6 @@ class DistillConfig:
             raise _bad("on_error", f"unknown value {self.on_error!r}", "use 'raise' or 'skip'")
         if not self.pools:
             raise _bad("pools", "no pools given", "list at least one pool with a path")
-        if self.tasks < 1:
-            raise _bad("tasks", f"must be >= 1, got {self.tasks}", "use a positive integer")
 
     @property
     def work_dir(self) -> Path:

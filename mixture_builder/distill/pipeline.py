@@ -3,13 +3,18 @@
 ::
 
     decont_index  n-gram index of the benchmark test sets (only with decontamination)
-    ingest    read pools → normalise → [decontaminate]                         (tasks = config.tasks)
-    dedup     exact + MinHash signatures and duplicate links (clustering.pipelines.dedup_plan)
-    score     drop duplicates → existing scores → LLM rater for the rest → require a score
+    ingest    read pools → normalise → [decontaminate] → shards by id           (N tasks)
+    dedup     exact + MinHash signatures (N tasks), buckets, duplicate links     (clustering.pipelines.dedup_plan)
+    score     drop duplicates → existing scores → LLM rater for the rest → require a score   (N tasks)
+    embed     low-quality records → sentence embeddings                           (N tasks)
     cluster   high → high/ ; low → capacity clusters per source → clusters/     (1 task: whole dataset)
-    distill   distiller → parse (rejects → rejects/)                            (tasks = config.tasks)
-    rerate    rater → keep ≥ threshold (dropped → rerate_dropped/)              (tasks = config.tasks)
+    distill   distiller → parse (rejects → rejects/)                            (N tasks)
+    rerate    rater → keep ≥ threshold (dropped → rerate_dropped/)              (N tasks)
     assemble  long-tail → rank → merge → Parquet + stats.json + card [+ report] (1 task)
+
+N is ``executor.tasks``; every stage is one datatrove executor of ``executor.kind`` (local, Slurm, Ray) chained
+with ``depends=``. Records are split into shards by a hash of their id (:mod:`.sharding`), duplicates keep the
+smallest id and clusters are formed over id-sorted records, so the output does not depend on N.
 
 Intermediates (JSONL) and per-stage logs live under ``{output}/.lm-mixup/``. ``LocalPipelineExecutor`` skips
 tasks that completed, and a task that is rerun rewrites its own output file, so a killed run resumes without
@@ -26,12 +31,16 @@ from typing import Any
 
 from hub.push import push_folder
 from mixture_builder.clustering.pipelines import dedup_plan
+from mixture_builder.clustering.steps import EmbedStep
+from mixture_builder.console import stage_console, with_progress
 from mixture_builder.distill.assemble import AssembleDataset
 from mixture_builder.distill.checkpoint import checkpoint_fingerprint
-from mixture_builder.distill.clusters import SplitAndCluster
+from mixture_builder.distill.clusters import LowQuality, SplitAndCluster
 from mixture_builder.distill.config import DistillConfig
 from mixture_builder.distill.decont import BenchmarkIndexer, decont_filter
 from mixture_builder.distill.distiller import distill_template, distiller_step
+from mixture_builder.distill.plan import make_plan
+from mixture_builder.distill.sharding import PoolReader, ShardedReader, ShardedWriter
 from mixture_builder.distill.steps import (
     AttachExistingScore,
     NormaliseInstruction,
@@ -43,23 +52,25 @@ from mixture_builder.distill.steps import (
 from mixture_builder.distill.work_folder import logs_dir, stage_dir
 from mixture_builder.input_fingerprint import input_fingerprint
 from mixture_builder.metadata_flow import check_metadata_flow
-from mixture_builder.readers.steps import RawReader
 from mixture_builder.step_ids import tag_steps
 from mixture_builder.teacher.rater import RATE_TEMPLATE, QualityFilter, QualityRater
 from mixture_builder.teacher.templates import load_template
 from mixture_builder.work_dir import check_inputs_exist, local_path, teacher_fingerprint
 from mixture_builder.work_dir import prepare_work_dir as prepare
 
-STAGES: tuple[str, ...] = ("decont_index", "ingest", "dedup", "score", "cluster", "distill", "rerate", "assemble")
+STAGES: tuple[str, ...] = ("decont_index", "ingest", "dedup", "score", "embed", "cluster", "distill", "rerate",
+                           "assemble")
 
 
 def config_fingerprint(config: DistillConfig) -> dict[str, Any]:
-    """Everything that changes the result: the options (not the push target, report flag, workers or the
-    teachers' request knobs), the prompt template versions and the distilling checkpoint's content."""
+    """Everything that changes the result or the work folder's layout: the options (not the push target,
+    report flag, the executor but its tasks, or the teachers' request knobs), the prompt template versions
+    and the distilling checkpoint's content."""
 
     data = config.to_dict()
-    for key in ("output", "push_to", "private", "report", "workers", "input_hash"):
+    for key in ("output", "push_to", "private", "report", "executor", "input_hash"):
         data.pop(key, None)
+    data["tasks"] = config.executor.tasks
     data["scoring"]["rater"] = teacher_fingerprint(data["scoring"].get("rater"))
     data["distiller"]["teacher"] = teacher_fingerprint(data["distiller"].get("teacher"))
     for pool in data["pools"]:
@@ -100,11 +111,9 @@ def _reader(folder: Path):
 
 
 def _executor(config: DistillConfig, stage: str, pipeline: list[Any], *, tasks: int = 1, depends=None):
-    from datatrove.executor import LocalPipelineExecutor
-
-    return LocalPipelineExecutor(pipeline=tag_steps(pipeline), tasks=tasks, workers=min(config.workers, tasks)
-                                 if config.workers > 0 else tasks, logging_dir=str(logs_dir(config, stage)),
-                                 depends=depends)
+    logging_dir = logs_dir(config, stage)
+    return config.executor.make(tag_steps(with_progress(pipeline, logging_dir)), name=stage, tasks=tasks,
+                                logging_dir=str(logging_dir), depends=depends)
 
 
 def _rater(config: DistillConfig, use_cache: bool, *, only_unscored: bool = False):
@@ -121,9 +130,9 @@ def ingest_pipeline(config: DistillConfig) -> list[Any]:
     """Readers (one per pool) → normalise → [decontaminate] → ``ingest/``."""
 
     steps: list[Any] = [
-        RawReader(pool.path, format=pool.format, on_error=config.on_error, limit=pool.limit or -1,
-                  source=pool.source, license=pool.license, glob_pattern=pool.glob_pattern)
-        for pool in config.pools
+        PoolReader(pool.path, format=pool.format, on_error=config.on_error, limit=pool.limit or -1,
+                   source=pool.source, license=pool.license, glob_pattern=pool.glob_pattern, offset=i)
+        for i, pool in enumerate(config.pools)
     ]
     steps.append(NormaliseInstruction())
     if config.decontamination.test_sets:
@@ -131,7 +140,7 @@ def ingest_pipeline(config: DistillConfig) -> list[Any]:
         steps.append(decont_filter(str(config.work_dir / "decont_index"), n_grams=dec.n_grams,
                                    find_query_ngrams=dec.find_query_ngrams,
                                    exclusion_writer=_writer(stage_dir(config, "contaminated"))))
-    steps.append(_writer(stage_dir(config, "ingest")))
+    steps.append(ShardedWriter(str(stage_dir(config, "ingest")), config.executor.tasks))
     return steps
 
 
@@ -146,25 +155,26 @@ def pool_executors(config: DistillConfig, *, use_cache: bool = True) -> dict[str
         executors["decont_index"] = previous = _executor(config, "decont_index", [BenchmarkIndexer(
             str(config.work_dir / "decont_index"), dec.test_sets, n_grams=dec.n_grams,
             find_query_ngrams=dec.find_query_ngrams)])
-    executors["ingest"] = previous = _executor(config, "ingest", ingest_pipeline(config), tasks=config.tasks,
+    tasks = config.executor.tasks
+    executors["ingest"] = previous = _executor(config, "ingest", ingest_pipeline(config), tasks=tasks,
                                                depends=previous)
     # exact + MinHash dedup (the clustering package's plan): preparatory runs now, the filters in "score"
-    plan = dedup_plan(lambda: _reader(stage_dir(config, "ingest")), config.work_dir / "dedup", tasks=config.tasks,
+    plan = dedup_plan(lambda: ShardedReader(str(stage_dir(config, "ingest"))), config.work_dir / "dedup", tasks=tasks,
                       exact=config.dedup.exact, near=config.dedup.near,
                       exclusion_writer=lambda kind: _writer(stage_dir(config, f"{kind}_duplicates")),
                       executor_factory=lambda pipeline, *, tasks, name, depends=None: _executor(
                           config, name, pipeline, tasks=tasks, depends=depends),
-                      depends=previous)
-    if plan.executors:
-        executors["dedup"] = previous = plan.last
+                      depends=previous, keep="smallest_id")
+    for executor in plan.executors:
+        executors[Path(executor.logging_dir.path).name] = previous = executor
     scoring = config.scoring
-    score_steps: list[Any] = [_reader(stage_dir(config, "ingest")), *plan.steps,
+    score_steps: list[Any] = [ShardedReader(str(stage_dir(config, "ingest"))), *plan.steps,
                               AttachExistingScore(scoring.score_column, scoring.scores_file)]
     if scoring.rate_missing:
         score_steps.append(_rater(config, use_cache, only_unscored=True))
     score_steps += [RequireScore(exclusion_writer=_writer(stage_dir(config, "unscored"))),
                     _writer(stage_dir(config, "scored"))]
-    executors["score"] = _executor(config, "score", score_steps, tasks=config.tasks, depends=previous)
+    executors["score"] = _executor(config, "score", score_steps, tasks=tasks, depends=previous)
     return executors
 
 
@@ -172,30 +182,35 @@ def build_executors(config: DistillConfig, *, use_cache: bool = True) -> dict[st
     """The chained stage executors (the last one's ``run()`` runs them all)."""
 
     executors = pool_executors(config, use_cache=use_cache)
-    previous = executors["score"]
+    tasks = config.executor.tasks
     scoring = config.scoring
     clustering = config.clustering
+    embeddings = str(config.work_dir / "embeddings")
+    executors["embed"] = previous = _executor(config, "embed", [
+        _reader(stage_dir(config, "scored")), LowQuality(scoring.threshold),
+        EmbedStep(embeddings, model_name=clustering.embedding_model, group_by=None),
+    ], tasks=tasks, depends=executors["score"])
     executors["cluster"] = previous = _executor(config, "cluster", [
         _reader(stage_dir(config, "scored")),
         SplitAndCluster(_writer(stage_dir(config, "high")), threshold=scoring.threshold,
                         capacity=clustering.capacity, per_source=clustering.per_source,
-                        embedding_model=clustering.embedding_model),
-        _writer(stage_dir(config, "clusters")),
+                        embedding_model=clustering.embedding_model, embeddings_folder=embeddings),
+        ShardedWriter(str(stage_dir(config, "clusters")), tasks),
     ], depends=previous)
     executors["distill"] = previous = _executor(config, "distill", [
-        _reader(stage_dir(config, "clusters")),
+        ShardedReader(str(stage_dir(config, "clusters"))),
         distiller_step(config.distiller, use_cache=use_cache),
         ParseDistillation(exclusion_writer=_writer(stage_dir(config, "rejects")),
                           strict_format=config.distiller.strict),
         _writer(stage_dir(config, "distilled")),
-    ], tasks=config.tasks, depends=previous)
+    ], tasks=tasks, depends=previous)
     if config.merge.rerate:
         executors["rerate"] = previous = _executor(config, "rerate", [
             _reader(stage_dir(config, "distilled")),
             _rater(config, use_cache),
             QualityFilter(threshold=scoring.threshold, exclusion_writer=_writer(stage_dir(config, "rerate_dropped"))),
             _writer(stage_dir(config, "rerated")),
-        ], tasks=config.tasks, depends=previous)
+        ], tasks=tasks, depends=previous)
     executors["assemble"] = _executor(config, "assemble", [AssembleDataset(config)], depends=previous)
     check_metadata_flow([executor.pipeline for executor in executors.values()])
     return executors
@@ -207,17 +222,35 @@ def check_inputs(config: DistillConfig) -> None:
     check_inputs_exist(input_paths(config).items(), config_fields=True)
 
 
-def run_distill(config: DistillConfig, *, use_cache: bool = True, fresh: bool = False) -> dict[str, Any]:
+def run_plan(config: DistillConfig) -> dict[str, Any]:
+    """The run's cost estimate (:mod:`.plan`), made once before its first stage and kept in the work folder,
+    so a resumed run reports the estimate made before any request was sent."""
+    path = config.work_dir / "plan.json"
+    if path.is_file():
+        return json.loads(path.read_text())
+    plan = make_plan(config).as_dict()
+    path.write_text(json.dumps(plan, indent=2) + "\n")
+    return plan
+
+
+def run_distill(config: DistillConfig, *, use_cache: bool = True, fresh: bool = False,
+                quiet: bool = False) -> dict[str, Any]:
     """Run (or resume) a distillation; returns the run's ``stats.json`` content.
 
-    ``use_cache=False`` bypasses the LLM response cache and starts every stage over.
+    ``use_cache=False`` bypasses the LLM response cache and starts every stage over. ``quiet`` prints one line
+    per stage and sends the libraries' logs to ``{output}/.lm-mixup/logs/console.log`` (:mod:`~.console`).
     """
     check_inputs(config)
     prepare_work_dir(config, fresh=fresh or not use_cache)
     executors = build_executors(config, use_cache=use_cache)
-    executors["assemble"].run()
+    with stage_console(executors, logs_dir(config, "console.log"), verbose=not quiet):
+        plan = run_plan(config)
+        executors["assemble"].run()
     stats_path = Path(config.output) / "stats.json"
     stats = json.loads(stats_path.read_text()) if stats_path.is_file() else {}
+    if stats:
+        stats["estimate"] = plan
+        stats_path.write_text(json.dumps(stats, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     if config.push_to:
         stats["pushed_to"] = push_folder(config.output, config.push_to, private=config.private,
                                          message="lm-mixup distill")

@@ -19,6 +19,9 @@ def build(
     fresh: Annotated[
         bool, typer.Option("--fresh", help="Start over in an output folder built with other settings or inputs.")
     ] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Show datatrove's logs instead of one line per stage.")
+    ] = False,
     limit: Annotated[
         int | None, typer.Option("--limit", help="Read at most this many documents per source and task.")
     ] = None,
@@ -30,7 +33,7 @@ def build(
     if dry_run:
         print_plan(cfg)
         return
-    print_result(run_build(cfg, fresh=fresh))
+    print_result(run_build(cfg, fresh=fresh, verbose=verbose))
 
 
 def register(app: typer.Typer) -> None:

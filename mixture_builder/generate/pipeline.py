@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mixture_builder.console import with_progress
 from mixture_builder.generate.config import BuildConfig
 from mixture_builder.generate.sample_templates import template_versions
 from mixture_builder.generate.steps import AssembleMixture, NoiseVariants, PushFolder, WriteMixtureDataset
@@ -144,25 +145,8 @@ def make_executors(config: BuildConfig) -> dict[str, Any]:
 
 
 def _executor(config: BuildConfig, name: str, pipeline: list[Any], tasks: int, logging_dir: str, depends: Any):
-    ex = config.executor
-    pipeline = tag_steps(pipeline)
-    if ex.kind == "local":
-        from datatrove.executor import LocalPipelineExecutor
-
-        return LocalPipelineExecutor(pipeline=pipeline, tasks=tasks, workers=ex.workers, logging_dir=logging_dir,
-                                     depends=depends)
-    if ex.kind == "slurm":
-        from datatrove.executor import SlurmPipelineExecutor
-
-        return SlurmPipelineExecutor(
-            pipeline=pipeline, tasks=tasks, time=ex.time, partition=ex.partition, cpus_per_task=ex.cpus_per_task,
-            mem_per_cpu_gb=ex.mem_per_cpu_gb, job_name=f"lm-mixup-{name}", sbatch_args=ex.sbatch_args or None,
-            venv_path=ex.venv_path, logging_dir=logging_dir, depends=depends,
-        )
-    from datatrove.executor import RayPipelineExecutor
-
-    return RayPipelineExecutor(pipeline=pipeline, tasks=tasks, workers=ex.workers, logging_dir=logging_dir,
-                               cpus_per_task=ex.cpus_per_task, mem_per_cpu_gb=ex.mem_per_cpu_gb, depends=depends)
+    return config.executor.make(tag_steps(with_progress(pipeline, logging_dir)), name=name, tasks=tasks, logging_dir=logging_dir,
+                                depends=depends)
 
 
 def build_mixture(config: BuildConfig, *, fresh: bool = False) -> BuildResult:

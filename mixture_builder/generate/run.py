@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mixture_builder.console import stage_console
 from mixture_builder.generate.config import DEMO_SOURCE, BuildConfig
-from mixture_builder.generate.pipeline import BuildResult, build_mixture
+from mixture_builder.generate.pipeline import BuildResult, build_mixture, check_work_dir, make_executors
 from mixture_builder.generate.steps import TARGET
 from mixture_builder.generate.teacher_steps import DegradeSamples, WriteSamples, source_steps
 from mixture_builder.teacher.config import TeacherConfig
@@ -128,12 +129,18 @@ def print_plan(config: BuildConfig) -> Plan:
     return plan
 
 
-def run_build(config: BuildConfig, *, fresh: bool = False) -> BuildResult:
-    """Run the build with progress messages on stderr (``fresh``: start the work folder over)."""
+def run_build(config: BuildConfig, *, fresh: bool = False, verbose: bool = False) -> BuildResult:
+    """Run the build with one line per stage on stdout and the libraries' logs in
+    ``{output}/.lm-mixup/logs/console.log`` (``verbose``: the logs on stderr instead; ``fresh``: start the work
+    folder over)."""
     import logging
 
     logging.getLogger("mixture_builder").setLevel(logging.INFO)
-    return build_mixture(config, fresh=fresh)
+    if verbose or config.executor.kind != "local":
+        return build_mixture(config, fresh=fresh)
+    check_work_dir(config, fresh=fresh)  # before the console opens its log in the work folder
+    with stage_console(make_executors(config), config.work_dir / "logs" / "console.log"):
+        return build_mixture(config)
 
 
 def print_result(result: BuildResult) -> None:

@@ -99,7 +99,11 @@ class ExecutorConfig:
         "'local' (LocalPipelineExecutor), 'slurm' (SlurmPipelineExecutor) or 'ray'.",
         default="local",
     )
-    tasks: int = help_field("Shards of the per-passage stages (write, rate, degrade).", default=1)
+    tasks: int = help_field(
+        "Shards of the record-wise stages (build: write, rate, degrade; distill/select: ingest, dedup "
+        "signatures, scoring, embedding, distillation, re-rating).",
+        default=1,
+    )
     workers: int = help_field("Tasks run at once (local; -1: all).", default=1)
     partition: str | None = help_field("Slurm partition (kind 'slurm').", default=None)
     time: str = help_field("Slurm time limit per job.", default="24:00:00")
@@ -126,3 +130,26 @@ class ExecutorConfig:
             raise ConfigError(
                 "executor 'slurm' needs a partition", field="partition", fix="set executor.partition"
             )
+
+    def make(self, pipeline: list[Any], *, name: str, tasks: int, logging_dir: str, depends: Any = None) -> Any:
+        """The datatrove executor of one stage (``pipeline`` run as ``tasks`` tasks after ``depends``)."""
+        if self.kind == "local":
+            from datatrove.executor import LocalPipelineExecutor
+
+            workers = tasks if self.workers < 1 else min(self.workers, tasks)
+            return LocalPipelineExecutor(pipeline=pipeline, tasks=tasks, workers=workers, logging_dir=logging_dir,
+                                         depends=depends)
+        if self.kind == "slurm":
+            from datatrove.executor import SlurmPipelineExecutor
+
+            return SlurmPipelineExecutor(
+                pipeline=pipeline, tasks=tasks, time=self.time, partition=self.partition,
+                cpus_per_task=self.cpus_per_task, mem_per_cpu_gb=self.mem_per_cpu_gb, job_name=f"lm-mixup-{name}",
+                sbatch_args=self.sbatch_args or None, venv_path=self.venv_path, logging_dir=logging_dir,
+                depends=depends,
+            )
+        from datatrove.executor import RayPipelineExecutor
+
+        return RayPipelineExecutor(pipeline=pipeline, tasks=tasks, workers=self.workers, logging_dir=logging_dir,
+                                   cpus_per_task=self.cpus_per_task, mem_per_cpu_gb=self.mem_per_cpu_gb,
+                                   depends=depends)

@@ -28,6 +28,8 @@ def select(
         "--output", "-o", help="Output folder: OUTPUT/<method>/ per baseline.")] = None,
     no_cache: Annotated[bool, typer.Option(
         "--no-cache", help="Ignore the LLM response cache and start over.")] = False,
+    verbose: Annotated[bool, typer.Option(
+        "--verbose", "-v", help="Show datatrove's logs instead of one line per stage.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the resolved config; run nothing.")] = False,
 ) -> None:
     """Write the paper's data-selection baselines as datasets shaped like a `distill` output."""
@@ -58,7 +60,7 @@ def select(
     if dry_run:
         typer.echo(json.dumps(cfg.to_dict(), indent=2, default=str))
         return
-    summary = run_select(cfg, use_cache=not no_cache)
+    summary = run_select(cfg, use_cache=not no_cache, quiet=not verbose)
     usage = summary["teacher_usage"]["score"]
     typer.echo(f"pool: {summary['pool']} deduplicated, scored records of {summary['input_records']} read "
                f"(rating requests: {usage.get('requests', 0)}, cache hits: {usage.get('cache_hits', 0)})")

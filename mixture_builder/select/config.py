@@ -2,7 +2,7 @@
 
 ``SelectConfig`` subclasses ``DistillConfig``, so a ``distill`` YAML file works unchanged and loads through the
 project's one loader (``config_io``). Select uses its ``pools``, ``on_error``, ``dedup``, ``scoring`` (existing
-scores and the rater), ``decontamination``, ``tasks``/``workers``, ``clustering.embedding_model`` and
+scores and the rater), ``decontamination``, ``executor``, ``clustering.embedding_model`` and
 ``merge.long_tail_k`` (the long-tail score of ``ds2``), and ignores the rest (distiller, merge sizes, ``output``,
 ``push_to``, ``report``). Its own settings live under ``selection:``::
 

@@ -17,6 +17,7 @@ from typing import Any
 from datatrove.data import Document
 
 from dataset_cards.layout import write_dataset_folder
+from mixture_builder.console import stage_console
 from mixture_builder.distill.assemble import pool_stages, read_docs, teacher_usage
 from mixture_builder.distill.config import DistillConfig
 from mixture_builder.distill.pipeline import check_inputs, logs_dir, pool_executors, stage_dir
@@ -37,7 +38,8 @@ def pool_fingerprint(config: DistillConfig) -> dict[str, Any]:
     """What changes the scored pool: the pool-preparation settings and the rater's prompt template."""
 
     data = config.to_dict()
-    keep = {key: data[key] for key in ("pools", "on_error", "dedup", "scoring", "decontamination", "tasks")}
+    keep = {key: data[key] for key in ("pools", "on_error", "dedup", "scoring", "decontamination")}
+    keep["tasks"] = config.executor.tasks  # the work folder's shards
     keep["scoring"]["rater"] = teacher_fingerprint(keep["scoring"].get("rater"))
     for pool in keep["pools"]:
         pool["path"] = local_path(pool["path"])
@@ -57,21 +59,26 @@ def existing_value(doc: Document, column: str | None) -> float | None:
     return None
 
 
-def score_pool(config: DistillConfig, *, use_cache: bool = True, fresh: bool = False) -> list[Document]:
-    """Run (or resume) distill's pool stages into ``config.work_dir``; the deduplicated, scored records."""
+def score_pool(config: DistillConfig, *, use_cache: bool = True, fresh: bool = False,
+               quiet: bool = False) -> list[Document]:
+    """Run (or resume) distill's pool stages into ``config.work_dir``; the deduplicated, scored records
+    (``quiet``: one line per stage on the console, as ``lm-mixup distill``)."""
     check_inputs(config)
     prepare_work_dir(config.work_dir, pool_fingerprint(config), on_change="restart", output=config.output,
                      fresh=fresh or not use_cache)
-    pool_executors(config, use_cache=use_cache)["score"].run()
+    executors = pool_executors(config, use_cache=use_cache)
+    with stage_console(executors, logs_dir(config, "console.log"), verbose=not quiet):
+        executors["score"].run()
     return read_docs(stage_dir(config, "scored"))
 
 
-def run_select(config: SelectConfig, *, use_cache: bool = True, fresh: bool = False) -> dict[str, Any]:
+def run_select(config: SelectConfig, *, use_cache: bool = True, fresh: bool = False,
+               quiet: bool = False) -> dict[str, Any]:
     """Write every configured baseline to ``{selection.output}/<method>/``; returns
     ``{"output", "input_records", "pool", "teacher_usage", "methods": {method: {"rows", "path"}}}``."""
     work = config.work_config
     selection = config.selection
-    docs = score_pool(work, use_cache=use_cache, fresh=fresh)
+    docs = score_pool(work, use_cache=use_cache, fresh=fresh, quiet=quiet)
     stages = pool_stages(work)
     usage = teacher_usage(step_totals(logs_dir(work, "score")))
     if not docs:

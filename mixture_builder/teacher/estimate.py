@@ -29,6 +29,26 @@ class Estimate:
         return asdict(self)
 
 
+ASSUMED_TOKENS_PER_S = 40.0
+"""Generation speed assumed per request when estimating wall time (a hosted model's typical stream rate)."""
+
+
+def duration_s(est: Estimate, cfg: TeacherConfig, *, tokens_per_s: float = ASSUMED_TOKENS_PER_S) -> float:
+    """Seconds the estimated calls take at ``cfg``'s limits: the slowest of the concurrency bound (each call
+    takes ~1 s plus its completion at ``tokens_per_s``, ``max_concurrency`` at once), ``requests_per_minute``
+    and ``tokens_per_minute``. A lower bound for embedded models on CPU, which run one request at a time."""
+    if not est.calls:
+        return 0.0
+    per_call = 1.0 + est.completion_tokens / est.calls / tokens_per_s
+    concurrency = 1 if cfg.backend == "embedded" else max(1, cfg.max_concurrency)
+    bounds = [est.calls * per_call / concurrency]
+    if cfg.requests_per_minute:
+        bounds.append(est.calls / cfg.requests_per_minute * 60)
+    if cfg.tokens_per_minute:
+        bounds.append((est.prompt_tokens + est.completion_tokens) / cfg.tokens_per_minute * 60)
+    return round(max(bounds), 1)
+
+
 def estimate(requests_or_docs: Iterable[Any], cfg: TeacherConfig, *, step: Any = None,
              completion_tokens: int | None = None) -> Estimate:
     """Estimate a run: ``requests_or_docs`` are ``ChatRequest``s, or documents turned into requests by

@@ -26,13 +26,13 @@ def test_request_knobs_resume_and_result_changes_restart_with_a_warning(tmp_path
     rater = dataclasses.replace(config.scoring.rater, max_concurrency=2, timeout_s=3.0, api_key_env="X", max_retries=9,
                                 prices={"input": 1.0}, progress=False)
     teacher = dataclasses.replace(config.distiller.teacher, max_concurrency=2, timeout_s=3.0, requests_per_minute=5)
-    knobs = dataclasses.replace(config, workers=4, scoring=dataclasses.replace(config.scoring, rater=rater),
+    knobs = dataclasses.replace(config, executor=dataclasses.replace(config.executor, workers=4), scoring=dataclasses.replace(config.scoring, rater=rater),
                                 distiller=dataclasses.replace(config.distiller, teacher=teacher))
     with caplog.at_level(logging.WARNING):
         prepare_work_dir(knobs)
     assert done.is_file() and not caplog.records
 
-    changed = dataclasses.replace(config, tasks=2, scoring=dataclasses.replace(config.scoring, threshold=3))
+    changed = dataclasses.replace(config, executor=dataclasses.replace(config.executor, tasks=2), scoring=dataclasses.replace(config.scoring, threshold=3))
     with caplog.at_level(logging.WARNING):
         prepare_work_dir(changed)
     assert not done.exists()

@@ -1,0 +1,44 @@
+"""The console of `lm-mixup distill`: one line per stage by default, datatrove's logs in the work folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from typer.testing import CliRunner
+
+from mixture_builder.cli import app
+from mixture_builder.teacher.testing import FakeOpenAIServer
+from tests.mixture_builder.distill._fixtures_distill import scripted_teacher
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+def _demo_with_fake_teacher(tmp_path: Path, base_url: str) -> Path:
+    """configs/distill_demo.yaml (the default run) with the scripted endpoint as rater and distiller."""
+    data = yaml.safe_load((REPO / "configs" / "distill_demo.yaml").read_text())
+    teacher = {"backend": "openai", "base_url": base_url, "model": "scripted", "progress": False,
+               "cache_path": str(tmp_path / "cache.sqlite")}
+    data["scoring"]["rater"] = teacher
+    data["distiller"]["teacher"] = teacher
+    data["output"] = str(tmp_path / "out")
+    path = tmp_path / "demo.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def test_default_run_prints_one_line_per_stage(tmp_path):
+    with FakeOpenAIServer(scripted_teacher) as server:
+        config = _demo_with_fake_teacher(tmp_path, server.base_url)
+        result = CliRunner().invoke(app, ["distill", "--config", str(config)])
+        assert server.requests  # the run really called the teacher
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert len(lines) <= 40, result.output
+    for stage in ("ingest", "score", "embed", "cluster", "distill", "rerate", "assemble"):
+        assert any(line.split()[:2] == [stage, "✓"] for line in lines), (stage, result.output)
+    assert "INFO" not in result.output and "datatrove" not in result.output
+    log = tmp_path / "out" / ".lm-mixup" / "logs" / "console.log"
+    assert "datatrove" in log.read_text()  # datatrove's own logs went to the work folder
+    assert any("dropped:" in line for line in lines)  # a stage's counts when it ends
+    assert "wrote" in lines[-1] or "report" in lines[-1]
