@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from lm_mixup_train.config import LMMixupGRPOConfig, LMMixupSFTConfig
+from lm_mixup_train.downstream.config import DownstreamConfig
 from lm_mixup_train.evaluate.config import EvalConfig
 from mixture_builder.clustering.capacity import CapacityConfig
 from mixture_builder.config_io import load_config
@@ -31,6 +32,10 @@ UNKNOWN_NESTED = [
     (SelectConfig, {"selection": {"methds": ["random"]}}, "selection.methds", "methods"),
     (SelectConfig, {"scoring": {"rater": {"max_retrys": 2}}}, "scoring.rater.max_retrys", "max_retries"),
     (EvalConfig, {"dataset": "d", "distiller": {"teacher": {"modle": "m"}}}, "distiller.teacher.modle", "model"),
+    (DownstreamConfig, {"base_model": "m", "candidates": [{"name": "a", "path": "p"}], "tasks": ["gsm8k"],
+                        "lora": {"alpah": 8}}, "lora.alpah", "alpha"),
+    (DownstreamConfig, {"base_model": "m", "candidates": [{"name": "a", "path": "p", "max_row": 3}],
+                        "tasks": ["gsm8k"]}, "candidates[0].max_row", "max_rows"),
     (TeacherConfig, {"temprature": 0.1}, "temprature", "temperature"),
     (CapacityConfig, {"min_sise": 3}, "min_sise", "min_size"),
     (LMMixupSFTConfig, {**TRAIN, "learning_rat": 1e-5}, "learning_rat", "learning_rate"),
