@@ -9,19 +9,21 @@ are in separate pools whose source is ``<source>-recombined`` (so they are never
 show as such in the report). Rater and distiller are the distill tests' scripted teacher
 (``tests/mixture_builder/distill/_fixtures_distill.py``) served by ``FakeOpenAIServer`` in a child process,
 with no latency. Prints per stage (a datatrove logging folder) its wall time from the task logs and the peak
-RSS of this process and its children (the teacher excluded) sampled every 0.2 s, then one JSON line with
+RSS of this process and its children (the teacher excluded) sampled every 0.1 s, then one JSON line with
 ``records``, ``seconds``, ``peak_rss_gb``, ``stage_seconds``, ``stage_peak_rss_gb`` and ``report_mb``.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import multiprocessing
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -31,13 +33,15 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the scripted teacher lives with the tests
 
-from mixture_builder.distill.config import DistillConfig  # noqa: E402
-from mixture_builder.distill.pipeline import run_distill  # noqa: E402
-from mixture_builder.readers import read_records  # noqa: E402
-from mixture_builder.records import instruction_fields  # noqa: E402
-from mixture_builder.teacher.testing import FakeOpenAIServer  # noqa: E402
-from tests.mixture_builder.distill._fixtures_distill import scripted_teacher  # noqa: E402
+from mixture_builder.distill.config import DistillConfig
+from mixture_builder.distill.pipeline import run_distill
+from mixture_builder.readers import read_records
+from mixture_builder.records import instruction_fields
+from mixture_builder.teacher.testing import FakeOpenAIServer
+from tests.mixture_builder.distill._fixtures_distill import scripted_teacher
 
+INTERVAL = 0.1
+"""Seconds between RSS samples."""
 RAW = ROOT.parent / "shared" / "data" / "raw"
 SOURCES = {
     "alpaca": "stanford_alpaca/alpaca_5000.shared.json",
@@ -65,25 +69,29 @@ def real_records() -> tuple[dict[str, list[dict[str, str]]], dict[str, str | Non
     return out, licenses
 
 
+def _stream(real: dict[str, list[dict[str, str]]]) -> Iterator[tuple[str, dict[str, str], bool]]:
+    """``(source, record, recombined)``: every real record (round-robin over sources), then recombined rounds:
+    in round r, record i of a source gets the output of record i + 1 + (r·7919 mod (len - 1)) of that source."""
+    longest = max(map(len, real.values()))
+    for i in range(longest):
+        for source, rows in real.items():
+            if i < len(rows):
+                yield source, rows[i], False
+    for round_ in itertools.count(1):
+        for i in range(longest):
+            for source, rows in real.items():
+                if i < len(rows) and len(rows) > 1:
+                    other = rows[(i + 1 + (round_ * 7919) % (len(rows) - 1)) % len(rows)]
+                    yield source, {**rows[i], "output": other["output"]}, True
+
+
 def build_pool(n: int, folder: Path) -> tuple[list[dict[str, Any]], dict[str, int]]:
     """Write N records as JSONL pools (real ones first, then recombined); returns pool entries and counts."""
     real, licenses = real_records()
     chosen: dict[str, list[dict[str, str]]] = {s: [] for s in real}
     recombined: dict[str, list[dict[str, str]]] = {s: [] for s in real}
-    cursor, total = 0, 0
-    while total < n:  # round-robin over sources; round r >= 1 pairs record i with output i + r·7919
-        for source, rows in real.items():
-            if total == n:
-                break
-            round_, i = divmod(cursor, len(rows))
-            if round_ == 0:
-                chosen[source].append(rows[i])
-            else:
-                other = rows[(i + round_ * 7919) % len(rows)]
-                recombined[source].append({"instruction": rows[i]["instruction"], "input": rows[i]["input"],
-                                           "output": other["output"]})
-            total += 1
-        cursor += 1
+    for source, row, is_recombined in itertools.islice(_stream(real), n):
+        (recombined if is_recombined else chosen)[source].append(row)
     pools, counts = [], {}
     for origin, source, rows in [*((s, s, r) for s, r in chosen.items()),
                                  *((s, f"{s}-recombined", r) for s, r in recombined.items())]:
@@ -102,7 +110,7 @@ def _serve(port: Any, stop: Any) -> None:
 
 
 class TreeRss:
-    """RSS of this process and its children (but ``exclude``), sampled every 0.2 s as ``(time, bytes)``."""
+    """RSS of this process and its children (but ``exclude``), sampled every ``INTERVAL`` s as ``(time, bytes)``."""
 
     def __init__(self, exclude: int) -> None:
         self.exclude, self.samples = exclude, []
@@ -120,7 +128,7 @@ class TreeRss:
                 except psutil.Error:
                     pass
             self.samples.append((time.time(), total))
-            time.sleep(0.2)
+            time.sleep(INTERVAL)
 
     def __enter__(self) -> TreeRss:  # noqa: PYI034
         self._thread.start()
@@ -131,7 +139,8 @@ class TreeRss:
         self._thread.join()
 
     def peak(self, start: float = 0.0, end: float = float("inf")) -> int:
-        return max((b for t, b in self.samples if start <= t <= end), default=0)
+        """The peak over ``[start, end]`` widened by one sampling interval (short stages get a sample)."""
+        return max((b for t, b in self.samples if start - INTERVAL <= t <= end + INTERVAL), default=0)
 
 
 def _stamp(line: str) -> float | None:
