@@ -1,0 +1,214 @@
+"""`distill` at scale: a pool of N real instruction records, a scripted teacher over HTTP, time and memory per stage.
+
+    python benchmarks/distill_scale.py N [--tasks 1] [--workers 1] [--work DIR]
+
+The pool is read from ``../shared/data/raw`` (Stanford Alpaca, Code Alpaca, Dolly, GPTeacher, LIMA, OASST,
+AlpaGasus, Self-Instruct), records taken round-robin across sources. Beyond the real records it is extended by
+recombination: record i of a source paired with the output of another record of that source; those records
+are in separate pools whose source is ``<source>-recombined`` (so they are never mixed with real clusters and
+show as such in the report). Rater and distiller are the distill tests' scripted teacher
+(``tests/mixture_builder/distill/_fixtures_distill.py``) served by ``FakeOpenAIServer`` in a child process,
+with no latency. Prints per stage (a datatrove logging folder) its wall time from the task logs and the peak
+RSS of this process and its children (the teacher excluded) sampled every 0.1 s, then one JSON line with
+``records``, ``seconds``, ``peak_rss_gb``, ``stage_seconds``, ``stage_peak_rss_gb`` and ``report_mb``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import multiprocessing
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the scripted teacher lives with the tests
+
+from mixture_builder.distill.config import DistillConfig
+from mixture_builder.distill.pipeline import run_distill
+from mixture_builder.readers import read_records
+from mixture_builder.records import instruction_fields
+from mixture_builder.teacher.testing import FakeOpenAIServer
+from tests.mixture_builder.distill._fixtures_distill import scripted_teacher
+
+INTERVAL = 0.1
+"""Seconds between RSS samples."""
+RAW = ROOT.parent / "shared" / "data" / "raw"
+SOURCES = {
+    "alpaca": "stanford_alpaca/alpaca_5000.shared.json",
+    "code_alpaca": "code_alpaca/code_alpaca_2k.json",
+    "dolly": "dolly_alpagasus_3k/dolly_3k.shared.json",
+    "gpteacher": "gpteacher_toolformer/toolformer-dedupe-only-dataset.json",
+    "lima": "lima/lima.json",
+    "oasst": "oasst1_en_validation/en-validation.jsonl",
+    "alpagasus": "alpagasus/random_9k.json",
+    "self_instruct": "self_instruct/user_oriented_instructions.jsonl",
+}
+
+
+def real_records() -> tuple[dict[str, list[dict[str, str]]], dict[str, str | None]]:
+    """Instruction records and the license the reader found, per source (files missing here are skipped)."""
+    out, licenses = {}, {}
+    for source, rel in SOURCES.items():
+        if (RAW / rel).exists():
+            docs = list(read_records(RAW / rel, on_error="skip"))
+            rows = [dict(zip(("instruction", "input", "output"), instruction_fields(d))) for d in docs]
+            out[source] = [r for r in rows if r["instruction"] and r["output"]]
+            licenses[source] = docs[0].metadata.get("license") if docs else None
+    if not out:
+        raise SystemExit(f"no raw data under {RAW}")
+    return out, licenses
+
+
+def _stream(real: dict[str, list[dict[str, str]]]) -> Iterator[tuple[str, dict[str, str], bool]]:
+    """``(source, record, recombined)``: every real record (round-robin over sources), then recombined rounds:
+    in round r, record i of a source gets the output of record i + 1 + (r·7919 mod (len - 1)) of that source."""
+    longest = max(map(len, real.values()))
+    for i in range(longest):
+        for source, rows in real.items():
+            if i < len(rows):
+                yield source, rows[i], False
+    for round_ in itertools.count(1):
+        for i in range(longest):
+            for source, rows in real.items():
+                if i < len(rows) and len(rows) > 1:
+                    other = rows[(i + 1 + (round_ * 7919) % (len(rows) - 1)) % len(rows)]
+                    yield source, {**rows[i], "output": other["output"]}, True
+
+
+def build_pool(n: int, folder: Path) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """Write N records as JSONL pools (real ones first, then recombined); returns pool entries and counts."""
+    real, licenses = real_records()
+    chosen: dict[str, list[dict[str, str]]] = {s: [] for s in real}
+    recombined: dict[str, list[dict[str, str]]] = {s: [] for s in real}
+    for source, row, is_recombined in itertools.islice(_stream(real), n):
+        (recombined if is_recombined else chosen)[source].append(row)
+    pools, counts = [], {}
+    for origin, source, rows in [*((s, s, r) for s, r in chosen.items()),
+                                 *((s, f"{s}-recombined", r) for s, r in recombined.items())]:
+        if rows:
+            path = folder / f"{source}.jsonl"
+            path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+            pools.append({"path": str(path), "source": source, "license": licenses[origin]})
+            counts[source] = len(rows)
+    return pools, counts
+
+
+def _serve(port: Any, stop: Any) -> None:
+    with FakeOpenAIServer(scripted_teacher, log_requests=False) as server:
+        port.value = server.port
+        stop.wait()
+
+
+class TreeRss:
+    """RSS of this process and its children (but ``exclude``), sampled every ``INTERVAL`` s as ``(time, bytes)``."""
+
+    def __init__(self, exclude: int) -> None:
+        self.exclude, self.samples = exclude, []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        me = psutil.Process()
+        while not self._stop.is_set():
+            total = 0
+            for proc in [me, *me.children(recursive=True)]:
+                try:
+                    if proc.pid != self.exclude:
+                        total += proc.memory_info().rss
+                except psutil.Error:
+                    pass
+            self.samples.append((time.time(), total))
+            time.sleep(INTERVAL)
+
+    def __enter__(self) -> TreeRss:  # noqa: PYI034
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def peak(self, start: float = 0.0, end: float = float("inf")) -> int:
+        """The peak over ``[start, end]`` widened by one sampling interval (short stages get a sample)."""
+        return max((b for t, b in self.samples if start - INTERVAL <= t <= end + INTERVAL), default=0)
+
+
+def _stamp(line: str) -> float | None:
+    try:
+        return datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S.%f").timestamp()
+    except ValueError:
+        return None
+
+
+def stage_spans(logs: Path) -> dict[str, tuple[float, float]]:
+    """Per datatrove logging folder: (first, last) timestamp over its task logs, in start order."""
+    spans = {}
+    for folder in sorted(p for p in logs.iterdir() if (p / "logs").is_dir()):
+        stamps = [s for log in (folder / "logs").glob("task_*.log")
+                  for s in (_stamp(line) for line in log.read_text(errors="replace").splitlines()) if s]
+        if stamps:
+            spans[folder.name] = (min(stamps), max(stamps))
+    return dict(sorted(spans.items(), key=lambda item: item[1][0]))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("n", type=int)
+    parser.add_argument("--tasks", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--work", type=Path, default=None, help="folder for pool and output (default: a temp dir)")
+    args = parser.parse_args()
+    work = args.work or Path(tempfile.mkdtemp(prefix="distill_scale_"))
+    (work / "pool").mkdir(parents=True, exist_ok=True)
+    pools, counts = build_pool(args.n, work / "pool")
+    print(f"pool: {args.n} records in {work / 'pool'}: " + ", ".join(f"{s} {c}" for s, c in counts.items()))
+
+    port, stop = multiprocessing.Value("i", 0), multiprocessing.Event()
+    server = multiprocessing.Process(target=_serve, args=(port, stop), daemon=True)
+    server.start()
+    while not port.value:
+        time.sleep(0.05)
+    teacher = {"backend": "openai", "base_url": f"http://127.0.0.1:{port.value}/v1", "model": "scripted",
+               "cache_path": str(work / "cache.sqlite"), "max_concurrency": 64, "progress": False}
+    config = DistillConfig.from_dict({
+        "output": str(work / "out"), "pools": pools, "report": True, "on_error": "skip",
+        "scoring": {"score_column": None, "rater": teacher}, "distiller": {"teacher": teacher},
+        "executor": {"tasks": args.tasks, "workers": args.workers},
+    })
+    start = time.time()
+    try:
+        with TreeRss(exclude=server.pid) as rss:
+            stats = run_distill(config, quiet=True)
+    finally:
+        stop.set()
+        server.join(timeout=10)
+    seconds = time.time() - start
+    spans = stage_spans(config.work_dir / "logs")
+    for name, (first, last) in spans.items():
+        print(f"{name:>22}: {last - first:8.1f} s  peak RSS {rss.peak(first, last) / 2**30:.2f} GB")
+    report = Path(config.output) / "report.html"
+    report_mb = report.stat().st_size / 2**20 if report.exists() else 0.0
+    out = stats["output"]
+    print(f"total: {seconds:.1f} s, peak RSS {rss.peak() / 2**30:.2f} GB; {out['rows']} rows "
+          f"({out['distilled']} distilled, {out['original']} original); report {report_mb:.1f} MB")
+    print(json.dumps({
+        "records": args.n, "tasks": args.tasks, "seconds": round(seconds, 1),
+        "peak_rss_gb": round(rss.peak() / 2**30, 3),
+        "stage_seconds": {name: round(last - first, 1) for name, (first, last) in spans.items()},
+        "stage_peak_rss_gb": {name: round(rss.peak(first, last) / 2**30, 3) for name, (first, last) in spans.items()},
+        "report_mb": round(report_mb, 2), "recombined_records": sum(c for s, c in counts.items() if "-recombined" in s),
+    }))
+
+
+if __name__ == "__main__":
+    main()
