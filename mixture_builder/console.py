@@ -163,9 +163,10 @@ class StageMonitor:
         items = stage.items()
         head = f"  {stage.name:<18}"
         if finished:
-            per_s = items / elapsed if elapsed > 0 else 0.0
-            rate = f" ({per_s:,.0f}/s)" if per_s >= 10 else f" ({per_s:.2g}/s)"
-            rate = rate if items and elapsed > 0.5 else ""
+            rate = ""
+            if items and elapsed > 0.5:
+                per_s = items / elapsed
+                rate = f" ({per_s:,.0f}/s)" if per_s >= 10 else f" ({per_s:.2g}/s)"
             done = f" {items:,} items{rate}" if items is not None else ""
             return f"{head} ✓{done} in {_fmt_s(elapsed)}" + (f"; {s}" if (s := drop_summary(stage.logging_dir)) else "")
         tasks = f" tasks {stage.done_tasks()}/{stage.tasks}" if stage.tasks > 1 else ""
