@@ -88,7 +88,6 @@ class LLMQualityReward:
     def __call__(
         self, prompts: Sequence[Any], completions: Sequence[Completion], task_type: Sequence[str] | None = None, **_: Any
     ) -> list[float | None]:
-
         rewards: list[float | None] = [0.0] * len(completions)
         tasks = broadcast(task_type, len(completions), "task_type")
         scored = [(i, p.answer) for i, p in enumerate(parse_all(completions)) if p is not None and p.answer]

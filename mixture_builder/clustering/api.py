@@ -25,7 +25,6 @@ from mixture_builder.work_dir import check_inputs_exist, local_path, prepare_wor
 
 def _embed_docs(docs: Sequence[Document], model_name: str | None, text_fields: Sequence[str] | None,
                 batch_size: int) -> np.ndarray:
-
     return embed_texts([embedding_text(d, text_fields) for d in docs], model_name, batch_size)
 
 

@@ -139,7 +139,6 @@ class LayoutLogitsProcessor:
 
     # ------------------------------------------------------------------ transformers entry point
     def __call__(self, input_ids: Any, scores: Any) -> Any:
-
         generated = input_ids.shape[1] - self.prompt_length
         if not self.rows:
             batch = input_ids.shape[0]
