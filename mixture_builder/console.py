@@ -20,11 +20,17 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Self, TextIO
+from typing import Annotated, Any, Self, TextIO
 
+import typer
 from datatrove.data import DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 from datatrove.pipeline.readers.base import BaseReader
+
+VerboseOption = Annotated[
+    bool, typer.Option("--verbose", "-v", help="Show datatrove's logs instead of one line per stage.")
+]
+"""The ``--verbose`` flag of the pipeline commands (``build``, ``distill``, ``select``)."""
 
 PROGRESS = "progress"
 """Subfolder of a stage's logging folder holding the per-task item counts."""

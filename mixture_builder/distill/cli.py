@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from mixture_builder.console import VerboseOption
+
 
 def register(app: typer.Typer) -> None:
     """Add this package's subcommands to ``app``."""
@@ -32,9 +34,7 @@ def distill(
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Ignore the LLM response cache and start over.")
     ] = False,
-    verbose: Annotated[
-        bool, typer.Option("--verbose", "-v", help="Show datatrove's logs instead of one line per stage.")
-    ] = False,
+    verbose: VerboseOption = False,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Read the pools and print per stage the teacher calls, tokens, cost "
                                              "and time it would take; send nothing.")

@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from mixture_builder.console import VerboseOption
+
 
 def build(
     config: Annotated[
@@ -19,9 +21,7 @@ def build(
     fresh: Annotated[
         bool, typer.Option("--fresh", help="Start over in an output folder built with other settings or inputs.")
     ] = False,
-    verbose: Annotated[
-        bool, typer.Option("--verbose", "-v", help="Show datatrove's logs instead of one line per stage.")
-    ] = False,
+    verbose: VerboseOption = False,
     limit: Annotated[
         int | None, typer.Option("--limit", help="Read at most this many documents per source and task.")
     ] = None,

@@ -7,6 +7,8 @@ from typing import Annotated, Any
 
 import typer
 
+from mixture_builder.console import VerboseOption
+
 
 def register(app: typer.Typer) -> None:
     """Add this package's subcommands to ``app``."""
@@ -28,8 +30,7 @@ def select(
         "--output", "-o", help="Output folder: OUTPUT/<method>/ per baseline.")] = None,
     no_cache: Annotated[bool, typer.Option(
         "--no-cache", help="Ignore the LLM response cache and start over.")] = False,
-    verbose: Annotated[bool, typer.Option(
-        "--verbose", "-v", help="Show datatrove's logs instead of one line per stage.")] = False,
+    verbose: VerboseOption = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the resolved config; run nothing.")] = False,
 ) -> None:
     """Write the paper's data-selection baselines as datasets shaped like a `distill` output."""

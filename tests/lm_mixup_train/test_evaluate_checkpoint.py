@@ -6,18 +6,9 @@ from __future__ import annotations
 import json
 
 import yaml
-from typer.testing import CliRunner
 
 from hub.testing import local_hub_endpoint  # noqa: F401  (fixture)
-from mixture_builder.cli import app
-
-
-def run_cli(*args: str) -> str:
-    result = CliRunner().invoke(app, list(args))
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    assert result.exit_code == 0, result.output
-    return result.output
+from tests._cli import run_cli
 
 
 def evaluate(checkpoint: str, mixture_dir, library, output, cache) -> dict:

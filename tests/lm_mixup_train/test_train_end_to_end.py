@@ -14,18 +14,11 @@ from typer.testing import CliRunner
 
 from hub.testing import local_hub_endpoint  # noqa: F401  (fixture)
 from mixture_builder.cli import app
+from tests._cli import run_cli
 
 REWARDS = ("format_reward", "alignment_reward", "quality_reward")
 COMMON = {"use_cpu": True, "bf16": False, "gradient_checkpointing": False, "report_to": "none",
           "disable_tqdm": True, "seed": 0}
-
-
-def run_cli(*args: str) -> str:
-    result = CliRunner().invoke(app, list(args))
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    assert result.exit_code == 0, result.output
-    return result.output
 
 
 def weights(folder: Path) -> dict[str, torch.Tensor]:
