@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import threading
 from collections.abc import Awaitable
 from typing import Any
@@ -44,26 +43,3 @@ async def all_or_cancel(coroutines: list[Awaitable[Any]]) -> list[Any]:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
-
-def chain(task: asyncio.Task[Any], future: concurrent.futures.Future[Any]) -> None:
-    """Copy ``task``'s outcome into ``future`` (read by another thread); cancelling ``future`` cancels ``task``."""
-    loop = task.get_loop()
-
-    def copy(_: asyncio.Task[Any]) -> None:
-        if future.cancelled():
-            return
-        if task.cancelled():
-            future.cancel()
-        elif future.set_running_or_notify_cancel():
-            error = task.exception()
-            if error is not None:
-                future.set_exception(error)
-            else:
-                future.set_result(task.result())
-
-    def cancel(_: concurrent.futures.Future[Any]) -> None:
-        if future.cancelled() and not loop.is_closed():
-            loop.call_soon_threadsafe(task.cancel)
-
-    task.add_done_callback(copy)
-    future.add_done_callback(cancel)

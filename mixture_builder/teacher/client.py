@@ -1,8 +1,8 @@
 """``Teacher``: the one way the toolkit calls an LLM.
 
 ``Teacher.from_config(cfg).generate(requests)`` returns one ``ChatResult`` per request, in order;
-``submit(requests)`` schedules one document's requests and returns a future (what ``TeacherStep`` streams
-with). Inside: the SQLite cache is consulted first (``cache.py``); identical requests in flight at the same
+``stream()`` keeps many documents' requests in flight and reads their results back in order (``stream.py``,
+what ``TeacherStep`` streams a shard with). Inside: the SQLite cache is consulted first (``cache.py``); identical requests in flight at the same
 time are sent once; at most ``max_concurrency`` requests are in flight, oldest submission first, under optional
 requests/min and tokens/min limits; 5xx/timeouts/dropped connections/malformed bodies are retried with
 exponential backoff and jitter, the request giving its slot up while it waits; a 429 or a ``Retry-After``
@@ -17,7 +17,6 @@ whichever answers.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import itertools
 import logging
 import threading
@@ -34,10 +33,11 @@ if TYPE_CHECKING:
     from typing_extensions import Self
 
 from mixture_builder.teacher.accounting import FailureLog, TeacherStats, cost_usd
-from mixture_builder.teacher.aio import LoopThread, all_or_cancel, chain
+from mixture_builder.teacher.aio import LoopThread, all_or_cancel
 from mixture_builder.teacher.cache import ResponseCache, request_key
 from mixture_builder.teacher.config import TeacherConfig
 from mixture_builder.teacher.ratelimit import Backoff, CoolDown, PrioritySlots, RateLimiter
+from mixture_builder.teacher.stream import RequestStream
 from mixture_builder.teacher.templates import OutputParseError
 from mixture_builder.teacher.types import ChatRequest, ChatResult, PermanentError, TransientError
 
@@ -102,13 +102,14 @@ class Teacher:
         """Results for ``requests`` in order."""
         return await self._complete_all(list(requests), desc=desc)
 
-    def submit(self, documents: Sequence[Sequence[ChatRequest]]) -> list[concurrent.futures.Future[list[ChatResult]]]:
-        """Schedule the requests of several documents on the private loop and return at once: one future per
-        document, holding its results in order (cancel it to drop them). Earlier submissions get free slots
-        first, so a caller can keep thousands of documents queued, as ``TeacherStep`` does."""
-        futures: list[concurrent.futures.Future[list[ChatResult]]] = [concurrent.futures.Future() for _ in documents]
-        self._private_loop().loop.call_soon_threadsafe(self._start, [list(d) for d in documents], futures)
-        return futures
+    def stream(self) -> RequestStream:
+        """A ``RequestStream`` on the private loop: documents' requests submitted in batches, results read back
+        in order while later documents are still in flight (what ``TeacherStep`` streams a shard with)."""
+        return RequestStream(self, self._private_loop())
+
+    def next_priority(self) -> int:
+        """The slot priority of the next submission (earlier submissions get free slots first)."""
+        return next(self._order)
 
     def payload(self, request: ChatRequest) -> dict[str, Any]:
         """The request body: model, messages, the config's generation parameters overridden by the request's."""
@@ -202,7 +203,7 @@ class Teacher:
             for key, indices in pending:
                 result = await self._complete_one(key, requests[indices[0]], cached.get(key), len(indices),
                                                   self._claim(key) if key not in cached else None,
-                                                  next(self._order))
+                                                  self.next_priority())
                 for n, index in enumerate(indices):
                     results[index] = replace(result) if n else result
                 bar.update(len(indices))
@@ -213,28 +214,6 @@ class Teacher:
         finally:
             bar.close()
         return results  # type: ignore[return-value]
-
-    def _start(self, documents: list[list[ChatRequest]],
-               futures: list[concurrent.futures.Future[list[ChatResult]]]) -> None:
-        """``submit`` on the loop: one cache lookup for all the documents, then (before anything can complete)
-        each document claims its uncached requests and starts as a task."""
-        try:
-            keys = [[self.key(r) for r in requests] for requests in documents]
-            cached = self.cache.get_many([k for ks in keys for k in ks]) if self.cache is not None else {}
-            self._loop_state()  # builds the transport: a failure here reaches every caller
-        except BaseException as error:  # noqa: BLE001 — handed to the callers, who raise it
-            for future in futures:
-                if future.set_running_or_notify_cancel():
-                    future.set_exception(error)
-            return
-        for requests, doc_keys, future in zip(documents, keys, futures):
-            if future.cancelled():
-                continue
-            claims = {key: self._claim(key) for key in doc_keys if key not in cached}
-            task = asyncio.ensure_future(self._complete_group(requests, doc_keys, cached, claims, next(self._order)))
-            if claims:
-                task.add_done_callback(lambda _, claims=claims: self._drop_claims(claims))
-            chain(task, future)
 
     def _drop_claims(self, claims: dict[str, tuple[asyncio.Future[ChatResult], bool]]) -> None:
         """Release the claims of a task cancelled before it sent them, so later twins do not wait forever."""

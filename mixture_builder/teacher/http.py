@@ -37,12 +37,12 @@ def chat_url(base_url: str) -> str:
     return base if base.endswith("/chat/completions") else f"{base}/chat/completions"
 
 
-def result_from_body(status: int, body: bytes, retry_after: str | None = None) -> ChatResult:
+def result_from_body(status: int, body: bytes, retry_after: float | None = None) -> ChatResult:
     """Interpret an HTTP reply of a chat completions endpoint."""
     if status != 200:
         text = body[:300].decode("utf-8", "replace")
         if status in RETRY_STATUSES or status >= 500:
-            raise TransientError(f"http_{status}", retry_after=parse_retry_after(retry_after))
+            raise TransientError(f"http_{status}", retry_after=retry_after)
         raise PermanentError(f"http_{status}: {text}")
     try:
         data = json.loads(body)
@@ -79,7 +79,7 @@ class AiohttpTransport:
         try:
             async with self._session.post(self.url, data=json.dumps(payload).encode()) as response:
                 body = await response.read()
-                return result_from_body(response.status, body, response.headers.get("Retry-After"))
+                return result_from_body(response.status, body, parse_retry_after(response.headers))
         except asyncio.TimeoutError as error:
             raise TransientError("timeout") from error
         except aiohttp.ClientError as error:
@@ -114,7 +114,7 @@ class OpenAISDKTransport:
         except openai.APIStatusError as error:
             status = error.status_code
             if status in RETRY_STATUSES or status >= 500:
-                raise TransientError(f"http_{status}", parse_retry_after(error.response.headers.get("Retry-After")))
+                raise TransientError(f"http_{status}", parse_retry_after(error.response.headers))
             raise PermanentError(f"http_{status}: {str(error)[:300]}") from error
         except (ValueError, KeyError, TypeError) as error:  # an undecodable body
             raise TransientError(f"malformed_response: {type(error).__name__}") from error

@@ -8,6 +8,8 @@ import heapq
 import itertools
 import random
 import time
+from collections.abc import Mapping
+from email.utils import parsedate_to_datetime
 
 
 class PrioritySlots:
@@ -133,16 +135,23 @@ class Backoff:
         return ceiling / 2 + self._rng.uniform(0, ceiling / 2)
 
 
-def parse_retry_after(value: str | None) -> float | None:
-    """Seconds from a ``Retry-After`` header (delta-seconds or an HTTP date); ``None`` when absent/unreadable."""
+def parse_retry_after(headers: Mapping[str, str]) -> float | None:
+    """Seconds to wait from a reply's headers: ``retry-after-ms`` (milliseconds, sent by OpenAI and Azure) or
+    ``Retry-After`` (delta-seconds or an HTTP date); ``None`` when absent or unreadable. ``headers`` is
+    case-insensitive (aiohttp's and httpx's are)."""
+    milliseconds = headers.get("retry-after-ms")
+    if milliseconds:
+        try:
+            return max(0.0, float(milliseconds) / 1000)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
     if not value:
         return None
     try:
         return max(0.0, float(value))
     except ValueError:
         pass
-    from email.utils import parsedate_to_datetime
-
     try:
         return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
     except (TypeError, ValueError):

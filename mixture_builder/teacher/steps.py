@@ -29,7 +29,6 @@ from __future__ import annotations
 import os
 from collections import deque
 from collections.abc import Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, wait
 from itertools import islice
 from typing import Any
 
@@ -39,6 +38,7 @@ from datatrove.pipeline.base import PipelineStep
 from mixture_builder.teacher.accounting import TeacherStats
 from mixture_builder.teacher.client import Teacher
 from mixture_builder.teacher.config import TeacherConfig
+from mixture_builder.teacher.stream import RequestStream, Ticket
 from mixture_builder.teacher.types import ChatRequest, ChatResult
 
 _STAT_FIELDS = ("requests", "succeeded", "failed", "retries", "cache_hits", "prompt_tokens", "completion_tokens",
@@ -92,51 +92,45 @@ class TeacherStep(PipelineStep):
 
         teacher = self.teacher
         before = teacher.stats.snapshot()
+        stream = teacher.stream()
         size = self.teacher_config.resolved_reorder_window
         refill = max(1, size // 16)  # documents per submission: one hand-over to the teacher's loop each
-        failure: Future[None] = Future()  # the first error raised by any request stops the step at once
-        window: deque[tuple[Document, Future[list[ChatResult]]]] = deque()
+        window: deque[tuple[Document, Ticket]] = deque()
         docs, exhausted = iter(data), False
         bar = tqdm(unit="doc", desc=self.name, dynamic_ncols=True, mininterval=0.5,
                    disable=None if self.teacher_config.progress else True)
         try:
             while True:
                 while not exhausted and len(window) <= size - refill:
-                    exhausted = self._fill(teacher, docs, window, refill, failure)
+                    exhausted = self._fill(stream, docs, window, refill)
                 if not window:
                     return
-                doc, pending = window.popleft()
+                doc, ticket = window[0]  # stays in the window (cancelled on the way out) until its results are in
                 with self.track_time():
-                    results = _result(pending, failure)
+                    results = stream.results(ticket)
+                window.popleft()
                 bar.update()
                 for out in self.format_output(doc, results):
                     self.stat_update("emitted")
                     yield out
         finally:
-            for _, pending in window:
-                pending.cancel()
+            stream.cancel(ticket for _, ticket in window)
             bar.close()
             teacher.close()
             self._teacher = None
             self._record(teacher.stats - before)
 
-    def _fill(self, teacher: Teacher, docs: Iterator[Document],
-              window: deque[tuple[Document, Future[list[ChatResult]]]], count: int, failure: Future[None]) -> bool:
-        """Pull up to ``count`` documents, submit their requests in one call; ``True`` when the input ran out."""
-        pulled: list[tuple[Document, list[ChatRequest]]] = []
+    def _fill(self, stream: RequestStream, docs: Iterator[Document], window: deque[tuple[Document, Ticket]],
+              count: int) -> bool:
+        """Pull up to ``count`` documents, submit their requests in one batch; ``True`` when the input ran out."""
+        pulled: list[Document] = []
+        requests: list[list[ChatRequest]] = []
         for doc in islice(docs, count):
             self.stat_update("documents")
             made = self.format_input(doc)
-            pulled.append((doc, [] if made is None else [made] if isinstance(made, ChatRequest) else list(made)))
-        submitted = iter(teacher.submit([requests for _, requests in pulled if requests]))
-        for doc, requests in pulled:
-            if requests:
-                pending = next(submitted)
-                pending.add_done_callback(lambda future: _report(future, failure))
-            else:
-                pending = Future()
-                pending.set_result([])
-            window.append((doc, pending))
+            pulled.append(doc)
+            requests.append([] if made is None else [made] if isinstance(made, ChatRequest) else list(made))
+        window.extend(zip(pulled, stream.submit(requests)))
         return len(pulled) < count
 
     def _record(self, delta: TeacherStats) -> None:
@@ -149,21 +143,3 @@ class TeacherStep(PipelineStep):
         for reason, count in delta.failures_by_reason.items():
             self.stat_update(f"teacher_failed_{reason}", value=count, unit="task")
 
-
-def _report(future: Future[list[ChatResult]], failure: Future[None]) -> None:
-    """Pass the first error of a document's requests on to the step (on the teacher's loop thread)."""
-    if not future.cancelled() and future.exception() is not None and not failure.done():
-        failure.set_exception(future.exception())  # type: ignore[arg-type]
-
-
-def _result(pending: Future[list[ChatResult]], failure: Future[None]) -> list[ChatResult]:
-    """The results of the document at the head of the window, or the first error of any document."""
-    if not pending.done():
-        wait((pending, failure), return_when=FIRST_COMPLETED)
-    if pending.done() and not pending.cancelled():
-        return pending.result()
-    try:  # a cancelled document joined a request whose sender failed: that error is on its way
-        failure.result(timeout=60)
-    except TimeoutError:
-        pass
-    raise RuntimeError("a teacher request was cancelled without an error")

@@ -8,7 +8,7 @@ For tests (ours and users'): it speaks HTTP over a real socket, so the toolkit's
         ...
         assert len(server.requests) == 3
 
-Faults: ``Fault.rate_limited(retry_after)`` (429 + ``Retry-After``), ``Fault.error(500)``, ``Fault.hang(s)``
+Faults: ``Fault.rate_limited(retry_after)`` (429 + ``retry-after-ms`` and a whole-second ``Retry-After``), ``Fault.error(500)``, ``Fault.hang(s)``
 (sleep past the client timeout), ``Fault.malformed()`` (200 with a broken JSON body), ``Fault.truncated(text)``
 (``finish_reason: "length"``), ``Fault.disconnect()`` (drop the connection). ``FailFirst`` scripts "fail n
 times, then answer". ``python -m mixture_builder.teacher.testing --host 127.0.0.2 --latency 0.05`` serves a
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import threading
 import time
 from collections import Counter
@@ -187,7 +188,9 @@ class FakeOpenAIServer:
         finish = "stop"
         if isinstance(reply, Fault):
             if reply.kind == "status":
-                headers = {} if reply.retry_after is None else {"Retry-After": f"{reply.retry_after:g}"}
+                headers = {} if reply.retry_after is None else {  # as OpenAI sends them: exact ms, whole seconds
+                    "retry-after-ms": f"{round(reply.retry_after * 1000)}",
+                    "Retry-After": f"{math.ceil(reply.retry_after)}"}
                 return web.json_response({"error": {"message": f"scripted {reply.status}"}}, status=reply.status,
                                          headers=headers)
             if reply.kind == "hang":

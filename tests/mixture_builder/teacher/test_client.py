@@ -7,6 +7,7 @@ import json
 import time
 
 import pytest
+from multidict import CIMultiDict
 
 from mixture_builder.teacher.client import Teacher
 from mixture_builder.teacher.testing import FailFirst, Fault, last_user_message
@@ -98,8 +99,12 @@ def test_backoff_grows_with_jitter():
         assert ceiling / 2 <= delay <= ceiling
     assert len({round(d, 6) for d in delays}) == len(delays)  # jittered
     assert 3.0 <= backoff.delay(0, retry_after=3.0) <= 3.3 and backoff.delay(0, retry_after=100) <= 8.8
-    assert parse_retry_after("2") == 2.0 and parse_retry_after("soon") is None
-    assert 0 <= parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") <= 0.0 + 1e-9
+    assert parse_retry_after({"retry-after": "2"}) == 2.0 and parse_retry_after({"retry-after": "soon"}) is None
+    assert 0 <= parse_retry_after({"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"}) <= 0.0 + 1e-9
+    assert parse_retry_after({}) is None
+    # OpenAI's millisecond header wins over the coarser Retry-After; headers are case-insensitive mappings
+    headers = CIMultiDict({"Retry-After-Ms": "250", "Retry-After": "3"})
+    assert parse_retry_after(headers) == 0.25 and parse_retry_after(CIMultiDict({"Retry-After": "3"})) == 3.0
 
 
 def test_truncated_output_is_returned_and_counted(serve, make_config):

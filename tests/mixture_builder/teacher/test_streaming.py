@@ -200,3 +200,55 @@ def test_rate_limit_replies_to_requests_sent_before_a_pause_start_no_new_one():
     assert cool_down.until == first
     cool_down.extend(5.0, sent_at=time.monotonic())
     assert cool_down.until > first + 4
+
+
+class Boom(Echo):
+    """Echo whose reply for ``"bad"`` breaks a (buggy) template: the error must surface, not be recorded."""
+
+    name = "boom"
+
+    def format_input(self, doc: Document) -> ChatRequest:
+        return ChatRequest([{"role": "user", "content": doc.text}], tag="boom", template=_Exploding())
+
+
+class _Exploding:
+    id = "exploding@1"
+
+    def response_format(self, mode: str) -> None:
+        return None
+
+    def parse(self, text: str) -> dict[str, Any]:
+        if text == "re bad":
+            raise KeyError("a bug in the parser")
+        return {"text": text}
+
+
+def test_a_bug_in_any_document_stops_the_step_at_once(timed, make_config):
+    server = timed(lambda r: "re " + last_user_message(r),
+                   delay=lambda r: 5.0 if last_user_message(r) == "d0" else 0.01)
+    config = make_config(server, max_concurrency=4, reorder_window=16)
+    start = time.monotonic()
+    with pytest.raises(KeyError, match="a bug in the parser"):
+        list(Boom(config).run(Document(text="bad" if i == 3 else f"d{i}", id=str(i)) for i in range(10)))
+    assert time.monotonic() - start < 3.0  # not held back by the 5 s head of the window
+
+
+def test_closing_the_step_early_cancels_what_is_pending(timed, make_config):
+    server = timed(lambda r: "re " + last_user_message(r), delay=lambda r: 0.2)
+    config = make_config(server, max_concurrency=2, reorder_window=64)
+    step = Echo(config)
+    outputs = step.run(Document(text=f"d{i}", id=str(i)) for i in range(200))
+    first = next(outputs)
+    outputs.close()  # what datatrove does when a later step stops consuming
+    time.sleep(0.6)
+    assert first.metadata["reply"] == "re d0"
+    assert len(server.arrivals) <= 6  # the 2 slots were serving the window's head; the rest was dropped
+    assert step.stats["teacher_requests"].total == len(server.arrivals)
+
+
+def test_identical_requests_of_different_documents_are_sent_once(timed, make_config):
+    server = timed(lambda r: "re " + last_user_message(r), delay=lambda r: 0.1)
+    config = make_config(server, max_concurrency=8, reorder_window=32)
+    out = list(Echo(config).run(Document(text=f"d{i % 5}", id=str(i)) for i in range(40)))
+    assert [d.metadata["reply"] for d in out] == [f"re d{i % 5}" for i in range(40)]
+    assert sorted(prompt for _, prompt in server.arrivals) == [f"d{i}" for i in range(5)]
