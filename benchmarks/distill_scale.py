@@ -8,9 +8,11 @@ recombination: record i of a source paired with the output of another record of 
 are in separate pools whose source is ``<source>-recombined`` (so they are never mixed with real clusters and
 show as such in the report). Rater and distiller are the distill tests' scripted teacher
 (``tests/mixture_builder/distill/_fixtures_distill.py``) served by ``FakeOpenAIServer`` in a child process,
-with no latency. Prints per stage (a datatrove logging folder) its wall time from the task logs and the peak
+with no latency. First runs ``lm-mixup distill --dry-run`` on the pool (its report, its time, and the
+requests the teacher received meanwhile: none), then the distillation. Prints per stage (a datatrove logging folder) its wall time from the task logs and the peak
 RSS of this process and its children (the teacher excluded) sampled every 0.1 s, then one JSON line with
-``records``, ``seconds``, ``peak_rss_gb``, ``stage_seconds``, ``stage_peak_rss_gb`` and ``report_mb``.
+``records``, ``seconds``, ``peak_rss_gb``, ``stage_seconds``, ``stage_peak_rss_gb``, ``report_mb`` and
+``dry_run`` (its seconds, requests sent, and per teacher stage the estimated calls next to the requests sent).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import argparse
 import itertools
 import json
 import multiprocessing
+import subprocess
 import sys
 import tempfile
 import threading
@@ -29,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the scripted teacher lives with the tests
@@ -103,8 +107,13 @@ def build_pool(n: int, folder: Path) -> tuple[list[dict[str, Any]], dict[str, in
     return pools, counts
 
 
-def _serve(port: Any, stop: Any) -> None:
-    with FakeOpenAIServer(scripted_teacher, log_requests=False) as server:
+def _serve(port: Any, stop: Any, requests: Any) -> None:
+    def counted(request: dict[str, Any]) -> Any:
+        with requests.get_lock():
+            requests.value += 1
+        return scripted_teacher(request)
+
+    with FakeOpenAIServer(counted, log_requests=False) as server:
         port.value = server.port
         stop.wait()
 
@@ -161,6 +170,32 @@ def stage_spans(logs: Path) -> dict[str, tuple[float, float]]:
     return dict(sorted(spans.items(), key=lambda item: item[1][0]))
 
 
+def run_dry_run(settings: dict[str, Any], work: Path, requests: Any) -> dict[str, Any]:
+    """``lm-mixup distill --dry-run`` on the pool, as a user runs it; prints its report and returns its time and
+    the requests the fake teacher received meanwhile (there must be none)."""
+    path = work / "distill.yaml"
+    path.write_text(yaml.safe_dump(settings, sort_keys=False), encoding="utf-8")
+    before, start = requests.value, time.time()
+    done = subprocess.run([sys.executable, "-m", "mixture_builder.cli", "distill", "--config", str(path), "--dry-run"],
+                          cwd=ROOT, capture_output=True, text=True, check=False)
+    seconds = time.time() - start
+    print(done.stdout.rstrip() or done.stderr.rstrip())
+    if done.returncode:
+        raise SystemExit(f"distill --dry-run failed with exit code {done.returncode}")
+    sent = requests.value - before
+    print(f"dry run: {seconds:.1f} s, {sent} requests received by the teacher")
+    return {"seconds": round(seconds, 1), "requests_sent": sent}
+
+
+def estimate_vs_actual(stats: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Per teacher stage: the calls estimated before the run and the requests it sent (plus cache hits)."""
+    usage = stats.get("teacher_usage", {})
+    return {stage: {"estimated_calls": planned.get("calls"),
+                    "requests": usage.get(stage, {}).get("requests", 0),
+                    "cache_hits": usage.get(stage, {}).get("cache_hits", 0)}
+            for stage, planned in stats.get("estimate", {}).get("stages", {}).items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("n", type=int)
@@ -173,26 +208,30 @@ def main() -> None:
     pools, counts = build_pool(args.n, work / "pool")
     print(f"pool: {args.n} records in {work / 'pool'}: " + ", ".join(f"{s} {c}" for s, c in counts.items()))
 
-    port, stop = multiprocessing.Value("i", 0), multiprocessing.Event()
-    server = multiprocessing.Process(target=_serve, args=(port, stop), daemon=True)
+    port, stop, requests = multiprocessing.Value("i", 0), multiprocessing.Event(), multiprocessing.Value("l", 0)
+    server = multiprocessing.Process(target=_serve, args=(port, stop, requests), daemon=True)
     server.start()
     while not port.value:
         time.sleep(0.05)
     teacher = {"backend": "openai", "base_url": f"http://127.0.0.1:{port.value}/v1", "model": "scripted",
                "cache_path": str(work / "cache.sqlite"), "max_concurrency": 64, "progress": False}
-    config = DistillConfig.from_dict({
+    settings = {
         "output": str(work / "out"), "pools": pools, "report": True, "on_error": "skip",
         "scoring": {"score_column": None, "rater": teacher}, "distiller": {"teacher": teacher},
         "executor": {"tasks": args.tasks, "workers": args.workers},
-    })
-    start = time.time()
+    }
+    config = DistillConfig.from_dict(settings)
     try:
+        dry_run = run_dry_run(settings, work, requests)
+        start = time.time()
         with TreeRss(exclude=server.pid) as rss:
             stats = run_distill(config, quiet=True)
+        seconds = time.time() - start
     finally:
         stop.set()
         server.join(timeout=10)
-    seconds = time.time() - start
+    dry_run["stages"] = estimate_vs_actual(stats)
+    dry_run["server_requests"] = requests.value
     spans = stage_spans(config.work_dir / "logs")
     for name, (first, last) in spans.items():
         print(f"{name:>22}: {last - first:8.1f} s  peak RSS {rss.peak(first, last) / 2**30:.2f} GB")
@@ -206,7 +245,7 @@ def main() -> None:
         "peak_rss_gb": round(rss.peak() / 2**30, 3),
         "stage_seconds": {name: round(last - first, 1) for name, (first, last) in spans.items()},
         "stage_peak_rss_gb": {name: round(rss.peak(first, last) / 2**30, 3) for name, (first, last) in spans.items()},
-        "report_mb": round(report_mb, 2), "recombined_records": sum(c for s, c in counts.items() if "-recombined" in s),
+        "report_mb": round(report_mb, 2), "dry_run": dry_run, "recombined_records": sum(c for s, c in counts.items() if "-recombined" in s),
     }))
 
 

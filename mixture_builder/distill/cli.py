@@ -53,6 +53,10 @@ def distill(
     if push:
         cfg.push_to = push
     if dry_run:
+        if not verbose:  # the readers' per-file log lines; the plan is the output
+            from loguru import logger
+
+            logger.disable("datatrove")
         typer.echo("\n".join(plan_lines(cfg, make_plan(cfg))))
         typer.echo("  stages: " + " → ".join(STAGES))
         return
