@@ -100,8 +100,16 @@ def stages_of(executors: dict[str, Any]) -> list[Stage]:
     return [Stage(name, Path(ex.logging_dir.path), ex.world_size) for name, ex in executors.items()]
 
 
+def stat_total(value: Any) -> int:
+    """The total of one datatrove stat entry: an int, or a dict with ``total`` (the shape depends on how the
+    executor merged its tasks' stats)."""
+    if isinstance(value, dict):
+        return int(value.get("total", 0))
+    return int(value or 0)
+
+
 def drop_summary(logging_dir: Path) -> str:
-    """``kept N, dropped: reason n, …`` from a finished stage's ``stats.json`` (last step's total as kept)."""
+    """``out N; dropped: reason n, …`` from a finished stage's ``stats.json`` (last step's total as out)."""
     path = logging_dir / "stats.json"
     if not path.is_file():
         return ""
@@ -109,11 +117,11 @@ def drop_summary(logging_dir: Path) -> str:
     dropped: dict[str, int] = {}
     for step in steps:
         for label, value in step.get("stats", {}).items():
-            if label.startswith("dropped_") and isinstance(value, (int, float)):
-                dropped[label.removeprefix("dropped_")] = dropped.get(label.removeprefix("dropped_"), 0) + int(value)
+            if label.startswith("dropped_") and (n := stat_total(value)):
+                reason = label.removeprefix("dropped_")
+                dropped[reason] = dropped.get(reason, 0) + n
     last = steps[-1].get("stats", {}) if steps else {}
-    out = last.get("total")
-    parts = [f"out {out:,}"] if isinstance(out, int) else []
+    parts = [f"out {stat_total(last['total']):,}"] if "total" in last else []
     if dropped:
         parts.append("dropped: " + ", ".join(f"{k} {v:,}" for k, v in sorted(dropped.items())))
     return "; ".join(parts)

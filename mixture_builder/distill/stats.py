@@ -12,6 +12,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from mixture_builder.console import stat_total
+
 
 def step_totals(logging_dir: str | Path) -> dict[str, dict[str, int]]:
     """``{stats name: {label: total}}`` over every finished task of one stage (look a step up with
@@ -24,8 +26,7 @@ def step_totals(logging_dir: str | Path) -> dict[str, dict[str, int]]:
     for step in json.loads(merged.to_json()) if files else []:
         labels = totals.setdefault(step["name"], {})
         for label, value in (step.get("stats") or {}).items():
-            total = value.get("total", 0) if isinstance(value, dict) else value
-            labels[label] = labels.get(label, 0) + int(total or 0)
+            labels[label] = labels.get(label, 0) + stat_total(value)
     return totals
 
 

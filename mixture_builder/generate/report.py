@@ -18,9 +18,10 @@ from collections import Counter
 from typing import Any
 
 from dataset_cards.dataset_card import DatasetCardInfo, write_dataset_card
+from mixture_builder.console import stat_total
 from mixture_builder.generate.config import BuildConfig
 from mixture_builder.generate.sample_templates import template_versions
-from mixture_builder.generate.work_folder import read_stage_stats, stage_dirs, stat_total
+from mixture_builder.generate.work_folder import read_stage_stats, stage_dirs
 from mixture_builder.step_ids import step_id_of
 
 # Stage → (the step_id of its steps, counter of documents in, counter of documents out).

@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 
 from mixture_builder.config_io import help_field
 from mixture_builder.errors import ConfigError
+from mixture_builder.ray_stages import RayStageExecutor
 
 DEMO_SOURCE = "package:demo"
 """``SourceConfig.path`` value naming the demo corpus shipped in the package."""
@@ -104,7 +105,9 @@ class ExecutorConfig:
         "signatures, scoring, embedding, distillation, re-rating).",
         default=1,
     )
-    workers: int = help_field("Tasks run at once (local; -1: all).", default=1)
+    workers: int = help_field(
+        "Tasks run at once (local; -1: all). Ray runs as many as its resources allow.", default=1
+    )
     partition: str | None = help_field("Slurm partition (kind 'slurm').", default=None)
     time: str = help_field("Slurm time limit per job.", default="24:00:00")
     cpus_per_task: int = help_field("CPUs per Slurm/Ray task.", default=1)
@@ -148,8 +151,6 @@ class ExecutorConfig:
                 sbatch_args=self.sbatch_args or None, venv_path=self.venv_path, logging_dir=logging_dir,
                 depends=depends,
             )
-        from datatrove.executor import RayPipelineExecutor
-
-        return RayPipelineExecutor(pipeline=pipeline, tasks=tasks, workers=self.workers, logging_dir=logging_dir,
-                                   cpus_per_task=self.cpus_per_task, mem_per_cpu_gb=self.mem_per_cpu_gb,
-                                   depends=depends)
+        # Ray runs as many tasks at once as its resources allow (cpus_per_task, mem_per_cpu_gb per task)
+        return RayStageExecutor(pipeline, tasks=tasks, workers=-1, logging_dir=logging_dir,
+                                cpus_per_task=self.cpus_per_task, mem_per_cpu_gb=self.mem_per_cpu_gb, depends=depends)

@@ -28,10 +28,3 @@ def read_stage_stats(logging_dir: str | Path) -> list[dict[str, Any]]:
     if not path.is_file():
         return []
     return json.loads(path.read_text())
-
-
-def stat_total(value: Any) -> int:
-    """The total of one datatrove stat entry (an int, or a dict with ``total``)."""
-    if isinstance(value, dict):
-        return int(value.get("total", 0))
-    return int(value or 0)

@@ -4,13 +4,18 @@ as several tasks, and the Slurm config in configs/ builds its chain of executors
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
 from mixture_builder.distill.config import DistillConfig
 from mixture_builder.distill.pipeline import build_executors, run_distill
+from mixture_builder.distill.sharding import PoolReader
 from mixture_builder.distill.work_folder import read_docs
+from mixture_builder.errors import InputError
+from mixture_builder.generate.sections import ExecutorConfig
 from mixture_builder.teacher.testing import FakeOpenAIServer
 from tests.mixture_builder.distill._fixtures_distill import load_train, real_pool_config, scripted_teacher
 
@@ -22,28 +27,40 @@ def _ids(folder: Path) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def runs(raw_dir: Path, tmp_path_factory: pytest.TempPathFactory):
-    """The same real pools (Alpaca, Dolly, Code Alpaca: 450 records, plus exact and near copies of 12 Alpaca
-    rows) distilled with 1 and 2 tasks, each with its own response cache."""
+def pool_root(raw_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder holding exact and near copies of 12 Alpaca rows (``copies.jsonl``), next to the runs."""
     root = tmp_path_factory.mktemp("tasks")
     alpaca = json.loads((raw_dir / "stanford_alpaca" / "alpaca_5000.shared.json").read_text())[:12]
-    copies = root / "copies.jsonl"
-    copies.write_text("".join(json.dumps({**row, "output": row["output"] + (" Indeed." if i % 2 else "")}) + "\n"
-                              for i, row in enumerate(alpaca)))
+    (root / "copies.jsonl").write_text("".join(
+        json.dumps({**row, "output": row["output"] + (" Indeed." if i % 2 else "")}) + "\n"
+        for i, row in enumerate(alpaca)))
+    return root
+
+
+def pool_config(raw_dir: Path, root: Path, name: str, base_url: str, executor: dict) -> DistillConfig:
+    """The real pools (Alpaca, Dolly, Code Alpaca: 450 records, plus the copies) distilled into ``root/name``
+    with its own response cache."""
+    data = real_pool_config(raw_dir, root / name, base_url, limit=150)
+    data["pools"] += [{"path": str(raw_dir / "code_alpaca" / "code_alpaca_2k.json"), "limit": 150},
+                      {"path": str(root / "copies.jsonl"), "source": "copies"}]
+    data["executor"] = executor
+    return DistillConfig.from_dict(data)
+
+
+@pytest.fixture(scope="module")
+def runs(raw_dir: Path, pool_root: Path):
+    """The pools distilled with 1 and 2 local tasks: ``{tasks: (config, stats, teacher requests)}``."""
     out = {}
     with FakeOpenAIServer(scripted_teacher) as server:
         for tasks in (1, 2):
-            data = real_pool_config(raw_dir, root / f"t{tasks}", server.base_url, limit=150)
-            data["pools"] += [{"path": str(raw_dir / "code_alpaca" / "code_alpaca_2k.json"), "limit": 150},
-                              {"path": str(copies), "source": "copies"}]
-            data["executor"] = {"tasks": tasks, "workers": tasks}
-            config = DistillConfig.from_dict(data)
-            out[tasks] = (config, run_distill(config))
+            config = pool_config(raw_dir, pool_root, f"t{tasks}", server.base_url, {"tasks": tasks, "workers": tasks})
+            sent = len(server.requests)
+            out[tasks] = (config, run_distill(config), len(server.requests) - sent)
     return out
 
 
 def test_same_output_with_one_and_two_tasks(runs):
-    (c1, s1), (c2, s2) = runs[1], runs[2]
+    (c1, s1, _), (c2, s2, _) = runs[1], runs[2]
     rows1, rows2 = (sorted(load_train(c.output).to_list(), key=lambda r: r["id"]) for c in (c1, c2))
     assert len(rows1) > 50 and {r["origin"] for r in rows1} == {"distilled", "original"}
     assert rows1 == rows2  # ids, outputs, provenance (source_ids), quality, long-tail scores
@@ -54,7 +71,7 @@ def test_same_output_with_one_and_two_tasks(runs):
 
 
 def test_two_tasks_split_the_record_wise_stages(runs):
-    config, _ = runs[2]
+    config, _, _ = runs[2]
     logs = config.work_dir / "logs"
     for stage in ("ingest", "near_1_signatures", "score", "embed", "distill", "rerate"):
         done = sorted(p.name for p in (logs / stage / "completions").iterdir())
@@ -97,3 +114,51 @@ def test_ray_executor_builds_the_same_chain(tmp_path):
     assert all(isinstance(e, RayPipelineExecutor) for e in executors.values())
     assert executors["distill"].world_size == 3 and executors["cluster"].world_size == 1
     assert executors["assemble"].depends is executors.get("rerate", executors["distill"])
+
+
+@pytest.fixture(scope="module")
+def local_ray():
+    """A local Ray instance on 2 CPUs (no dashboard, its files in a temporary folder), shut down afterwards."""
+    ray = pytest.importorskip("ray")
+    temp = tempfile.mkdtemp(prefix="ray-")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, object_store_memory=100 * 2**20,
+             _temp_dir=temp)
+    try:
+        yield ray
+    finally:
+        ray.shutdown()
+        shutil.rmtree(temp, ignore_errors=True)
+
+
+@pytest.mark.slow  # ~110 s on 2 cores: 12 stages of Ray tasks after the local runs it compares with
+def test_ray_run_gives_the_local_output(local_ray, runs, raw_dir: Path, pool_root: Path):
+    """The same pools distilled with 2 Ray tasks (fresh cache: every request is sent from the Ray workers)."""
+    local, local_stats, local_requests = runs[2]
+    with FakeOpenAIServer(scripted_teacher) as server:
+        config = pool_config(raw_dir, pool_root, "ray", server.base_url, {"kind": "ray", "tasks": 2})
+        stats = run_distill(config)
+    assert len(server.requests) == local_requests > 0
+    rows, expected = (sorted(load_train(c.output).to_list(), key=lambda r: r["id"]) for c in (config, local))
+    assert rows == expected  # ids, outputs, provenance (source_ids), quality, long-tail scores
+    for folder in ("clusters", "rejects", "rerate_dropped", "exact_duplicates", "near_duplicates", "high"):
+        assert _ids(config.work_dir / folder) == _ids(local.work_dir / folder), folder
+    assert stats["stages"] == local_stats["stages"] and stats["teacher_usage"] == local_stats["teacher_usage"]
+    logs = config.work_dir / "logs"
+    for stage in ("ingest", "score", "embed", "distill", "rerate"):
+        assert "tasks_per_job" in json.loads((logs / stage / "executor.json").read_text())  # a Ray executor ran it
+        assert sorted(p.name for p in (logs / stage / "completions").iterdir()) == ["00000", "00001"], stage
+
+
+@pytest.mark.timeout(120)
+def test_a_failed_ray_task_fails_the_run(local_ray, tmp_path: Path):
+    """A bad record fails a Ray task of the first stage: running the dependent stage raises the reader's
+    one-line error (datatrove's Ray executor alone leaves the dependent stage waiting for it)."""
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"instruction": "Say hi.", "output": "Hi."}\n{"instruction": \n')
+    executor = ExecutorConfig(kind="ray", tasks=2)
+    read = executor.make([PoolReader(str(bad), on_error="raise")], name="read", tasks=2,
+                         logging_dir=str(tmp_path / "logs" / "read"))
+    after = executor.make([], name="after", tasks=1, logging_dir=str(tmp_path / "logs" / "after"), depends=read)
+    with pytest.raises(InputError, match=r"bad\.jsonl, line 2"):
+        after.run()
+    assert not (tmp_path / "logs" / "after" / "completions").exists()
