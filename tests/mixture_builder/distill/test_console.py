@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import yaml
 from typer.testing import CliRunner
 
 from mixture_builder.cli import app
+from mixture_builder.console import drop_summary
 from mixture_builder.teacher.testing import FakeOpenAIServer
 from tests.mixture_builder.distill._fixtures_distill import scripted_teacher
 
@@ -45,3 +47,16 @@ def test_default_run_prints_one_line_per_stage(tmp_path):
     assert "datatrove" in log.read_text()  # datatrove's own logs went to the work folder
     assert any("dropped:" in line for line in lines)  # a stage's counts when it ends
     assert "wrote" in lines[-1] or "report" in lines[-1]
+
+
+def test_stage_counts_read_either_shape_of_merged_stats(tmp_path):
+    """The local executor merges its tasks' stats in memory (plain counts), Ray's from their JSON files
+    (``{total, n, mean, …}``): the stage line gives the same counts from both."""
+    merged = {"total": 200, "n": 2, "mean": 100.0, "min": 96, "max": 104, "unit": "task"}
+    dropped = {"total": 7, "n": 2, "mean": 3.5, "min": 3, "max": 4, "unit": "task"}
+    for name, stats in (("local", {"total": 200, "forwarded": 193, "dropped_exact_duplicate": 7}),
+                        ("ray", {"total": merged, "forwarded": merged, "dropped_exact_duplicate": dropped})):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "stats.json").write_text(json.dumps([{"name": "filter", "stats": stats},
+                                                                {"name": "writer", "stats": {"total": stats["total"]}}]))
+    assert drop_summary(tmp_path / "local") == drop_summary(tmp_path / "ray") == "out 200; dropped: exact_duplicate 7"

@@ -3,6 +3,7 @@ as several tasks, and the Slurm config in configs/ builds its chain of executors
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import tempfile
@@ -11,11 +12,13 @@ from pathlib import Path
 import pytest
 
 from mixture_builder.distill.config import DistillConfig
-from mixture_builder.distill.pipeline import build_executors, run_distill
+from mixture_builder.distill.pipeline import build_executors, pool_executors, run_distill
 from mixture_builder.distill.sharding import PoolReader
 from mixture_builder.distill.work_folder import read_docs
 from mixture_builder.errors import InputError
 from mixture_builder.generate.sections import ExecutorConfig
+from mixture_builder.ray_stages import RayStageExecutor
+from mixture_builder.select.config import SelectConfig
 from mixture_builder.teacher.testing import FakeOpenAIServer
 from tests.mixture_builder.distill._fixtures_distill import load_train, real_pool_config, scripted_teacher
 
@@ -105,15 +108,25 @@ def test_slurm_config_builds_its_executor_chain(tmp_path):
     assert not (tmp_path / "out").exists()  # building submits nothing
 
 
-def test_ray_executor_builds_the_same_chain(tmp_path):
-    pytest.importorskip("ray")
-    from datatrove.executor import RayPipelineExecutor
-
-    data = {"output": str(tmp_path / "out"), "executor": {"kind": "ray", "tasks": 3, "cpus_per_task": 2}}
-    executors = build_executors(DistillConfig.from_dict(data))
-    assert all(isinstance(e, RayPipelineExecutor) for e in executors.values())
-    assert executors["distill"].world_size == 3 and executors["cluster"].world_size == 1
+def test_ray_config_builds_its_executor_chain(tmp_path):
+    """configs/distill_ray.yaml: every stage a Ray executor, the same chain as local; `select` on the same file
+    builds its pool stages on Ray too (nothing runs)."""
+    config = DistillConfig.from_yaml(REPO / "configs" / "distill_ray.yaml")
+    config.output = str(tmp_path / "out")
+    executors = build_executors(config)
+    assert all(isinstance(e, RayStageExecutor) for e in executors.values())
+    assert executors["distill"].world_size == executors["embed"].world_size == 32
+    assert executors["cluster"].world_size == executors["assemble"].world_size == 1
     assert executors["assemble"].depends is executors.get("rerate", executors["distill"])
+    assert executors["embed"].cpus_per_task == 4 and executors["embed"].workers == 32  # Ray's resources decide
+    local = build_executors(dataclasses.replace(config, executor=ExecutorConfig(tasks=32)))
+    assert {name: (e.world_size, [type(step).__name__ for step in e.pipeline]) for name, e in executors.items()} == {
+        name: (e.world_size, [type(step).__name__ for step in e.pipeline]) for name, e in local.items()}
+    select = SelectConfig.from_yaml(REPO / "configs" / "distill_ray.yaml")
+    select.selection.output = str(tmp_path / "baselines")
+    pool = pool_executors(select.work_config)
+    assert all(isinstance(e, RayStageExecutor) for e in pool.values()) and pool["score"].world_size == 32
+    assert not (tmp_path / "out").exists() and not (tmp_path / "baselines").exists()
 
 
 @pytest.fixture(scope="module")
@@ -130,13 +143,17 @@ def local_ray():
         shutil.rmtree(temp, ignore_errors=True)
 
 
-@pytest.mark.slow  # ~110 s on 2 cores: 12 stages of Ray tasks after the local runs it compares with
-def test_ray_run_gives_the_local_output(local_ray, runs, raw_dir: Path, pool_root: Path):
-    """The same pools distilled with 2 Ray tasks (fresh cache: every request is sent from the Ray workers)."""
+@pytest.mark.slow  # ~90 s on 2 cores (12 stages of Ray tasks), after the local runs it compares with
+def test_ray_run_gives_the_local_output(local_ray, runs, raw_dir: Path, pool_root: Path, capsys):
+    """The same pools distilled with 2 Ray tasks (fresh cache: every request is sent from the Ray workers),
+    with the default console: one line per stage, with its counts."""
     local, local_stats, local_requests = runs[2]
     with FakeOpenAIServer(scripted_teacher) as server:
         config = pool_config(raw_dir, pool_root, "ray", server.base_url, {"kind": "ray", "tasks": 2})
-        stats = run_distill(config)
+        stats = run_distill(config, quiet=True)
+    console = capsys.readouterr().out.splitlines()
+    scored = f"out {local_stats['stages']['score']['out']:,}"
+    assert len(console) <= 40 and any(line.split()[:1] == ["score"] and scored in line for line in console), console
     assert len(server.requests) == local_requests > 0
     rows, expected = (sorted(load_train(c.output).to_list(), key=lambda r: r["id"]) for c in (config, local))
     assert rows == expected  # ids, outputs, provenance (source_ids), quality, long-tail scores
