@@ -131,11 +131,12 @@ def test_ray_config_builds_its_executor_chain(tmp_path):
 
 @pytest.fixture(scope="module")
 def local_ray():
-    """A local Ray instance on 2 CPUs (no dashboard, its files in a temporary folder), shut down afterwards."""
+    """A local Ray instance on 2 CPUs (no dashboard; its files and its workers' temporary files in a temporary
+    folder), shut down afterwards."""
     ray = pytest.importorskip("ray")
     temp = tempfile.mkdtemp(prefix="ray-")
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, object_store_memory=100 * 2**20,
-             _temp_dir=temp)
+             _temp_dir=temp, runtime_env={"env_vars": {"TMPDIR": temp}})
     try:
         yield ray
     finally:
