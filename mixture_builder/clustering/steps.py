@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import zlib
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from datatrove.data import Document, DocumentsPipeline
@@ -42,6 +42,42 @@ def read_shard_index(embeddings_folder: DataFolderLike, rank: int) -> list[dict]
     folder = datafolder(embeddings_folder)
     with folder.open(f"{rank:05d}.ids.jsonl", "rt") as f:
         return [json.loads(line) for line in f]
+
+
+def gather_vectors(folders: Sequence[DataFolderLike], ids: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The vectors of ``ids`` stored by ``EmbedStep`` runs in ``folders`` (complete shards only), rows in ``ids``
+    order, and a mask of the ids found; rows of ids not found are zero. One shard is in memory at a time."""
+    wanted = {doc_id: row for row, doc_id in enumerate(ids)}
+    out: np.ndarray | None = None
+    found = np.zeros(len(ids), dtype=bool)
+    for folder in map(datafolder, folders):
+        for rank in shard_ranks(folder) if folder.isdir("") else []:
+            pairs = [(wanted[e["id"]], i) for i, e in enumerate(read_shard_index(folder, rank)) if e["id"] in wanted]
+            if not pairs:
+                continue
+            matrix = load_npy(folder, f"{rank:05d}.npy")
+            if out is None:
+                out = np.zeros((len(ids), matrix.shape[1]), dtype=np.float32)
+            targets, rows = (np.fromiter(column, np.int64, len(pairs)) for column in zip(*pairs))
+            out[targets] = matrix[rows]
+            found[targets] = True
+            del matrix
+    return (out if out is not None else np.zeros((len(ids), 0), dtype=np.float32)), found
+
+
+def stored_or_embedded(folders: Sequence[DataFolderLike], ids: Sequence[str], text_of: Callable[[int], str],
+                       model_name: str | None = None) -> tuple[np.ndarray, int]:
+    """Vectors of ``ids``: those stored in ``folders`` (:func:`gather_vectors`), the others embedded now from
+    ``text_of(position)``; returns the matrix and how many were embedded now."""
+    vectors, found = gather_vectors(folders, ids)
+    missing = np.flatnonzero(~found)
+    if not missing.size:
+        return vectors, 0
+    fresh = embed_texts([text_of(int(i)) for i in missing], model_name)
+    if not found.any():
+        return fresh, len(missing)
+    vectors[missing] = fresh
+    return vectors, len(missing)
 
 
 class EmbedStep(PipelineStep):
