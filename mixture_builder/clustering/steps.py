@@ -81,7 +81,8 @@ def stored_or_embedded(folders: Sequence[DataFolderLike], ids: Sequence[str], te
 
 
 class EmbedStep(PipelineStep):
-    """Embed each document (see :func:`~.embeddings.embedding_text`) and write the task's shard."""
+    """Embed each document (see :func:`~.embeddings.embedding_text`) and write the task's shard; ``threads``
+    sets torch's CPU threads in the task's process (None: torch's default, every core)."""
 
     name = "🧭 embed"
     type = "🔢 - EMBED"
@@ -95,9 +96,11 @@ class EmbedStep(PipelineStep):
         chunk_size: int = 4096,
         group_by: str | None = "source",
         device: str = "cpu",
+        threads: int | None = None,
     ):
         super().__init__()
         self.output_folder = datafolder(output_folder)
+        self.threads = threads
         self.model_name = model_name
         self.text_fields = list(text_fields) if text_fields else None
         self.batch_size = batch_size
@@ -113,6 +116,10 @@ class EmbedStep(PipelineStep):
         return embed_texts(texts, self.model_name, self.batch_size, device=self.device)
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        if self.threads:  # the task's share of the CPU cores: tasks run at once must not oversubscribe them
+            import torch
+
+            torch.set_num_threads(self.threads)
         parts: list[np.ndarray] = []
         with self.output_folder.open(f"{rank:05d}.ids.jsonl", "wt") as index:
             buffer: list[Document] = []

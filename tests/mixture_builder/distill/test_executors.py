@@ -88,6 +88,28 @@ def test_slurm_config_builds_its_executor_chain(tmp_path):
     assert not (tmp_path / "out").exists()  # building submits nothing
 
 
+def _embed_threads(executor) -> list[int | None]:
+    from mixture_builder.clustering.steps import EmbedStep
+
+    return [step.threads for step in executor.pipeline if isinstance(step, EmbedStep)]
+
+
+def test_embedding_tasks_share_the_cores(tmp_path, monkeypatch):
+    """Tasks run at once split the machine's cores between their torch threads (no oversubscription)."""
+    import os
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3}, raising=False)
+    threads = {}
+    for workers in (1, 2, 4):
+        data = {"output": str(tmp_path / "out"), "executor": {"tasks": 4, "workers": workers}}
+        executors = build_executors(DistillConfig.from_dict(data))
+        threads[workers] = _embed_threads(executors["embed"]) + _embed_threads(executors["rerate"])
+    assert threads == {1: [4, 4], 2: [2, 2], 4: [1, 1]}
+    slurm = DistillConfig.from_yaml(REPO / "configs" / "distill_slurm.yaml")
+    slurm.output = str(tmp_path / "slurm")
+    assert _embed_threads(build_executors(slurm)["embed"]) == [slurm.executor.cpus_per_task]
+
+
 def test_ray_executor_builds_the_same_chain(tmp_path):
     pytest.importorskip("ray")
     from datatrove.executor import RayPipelineExecutor
