@@ -225,6 +225,7 @@ def build_executors(config: DistillConfig, *, use_cache: bool = True) -> dict[st
 def _embed_step(config: DistillConfig, folder: str) -> EmbedStep:
     """Embeds the records passing through into ``{work}/{folder}`` (one shard per task; see ``EmbedStep``)."""
     return EmbedStep(str(stage_dir(config, folder)), model_name=config.clustering.embedding_model, group_by=None,
+                     batch_size=config.clustering.embedding_batch_size,
                      threads=config.executor.threads_per_task(config.executor.tasks))
 
 
