@@ -56,6 +56,8 @@ def gather_vectors(folders: Sequence[DataFolderLike], ids: Sequence[str]) -> tup
             if not pairs:
                 continue
             matrix = load_npy(folder, f"{rank:05d}.npy")
+            if len(matrix) <= max(i for _, i in pairs):
+                raise ValueError(f"{folder.path}: shard {rank} has fewer vectors than ids — rerun its embedding task")
             if out is None:
                 out = np.zeros((len(ids), matrix.shape[1]), dtype=np.float32)
             targets, rows = (np.fromiter(column, np.int64, len(pairs)) for column in zip(*pairs))

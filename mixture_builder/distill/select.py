@@ -23,6 +23,9 @@ OUTPUT_COLUMNS: tuple[str, ...] = (
     "quality", "long_tail", "teacher", "cot",
 )
 """Columns of the distilled dataset: Alpaca fields, chat ``messages`` (for TRL), provenance and scores."""
+LONG_TAIL_DECIMALS = 4
+"""Precision of the long-tail score: vectors embedded in other batches (another number of tasks) differ in the
+7th decimal, so finer scores would make the ranking depend on the number of tasks."""
 
 
 def chat_messages(instruction: str, input: str, output: str) -> list[dict[str, str]]:
@@ -73,8 +76,8 @@ def add_long_tail(rows: Sequence[dict[str, Any]], k: int = 15, model_name: str |
     elif len(vectors) != len(rows):
         raise ValueError(f"{len(vectors)} vectors for {len(rows)} rows")
     scores = long_tail_scores(vectors, k=min(k, max(1, len(rows) - 1)))
-    for row, score in zip(rows, scores):
-        row["long_tail"] = round(float(score), 6)
+    for row, score in zip(rows, scores):  # 4 decimals: how texts were batched moves vectors by ~1e-7
+        row["long_tail"] = round(float(score), LONG_TAIL_DECIMALS)
 
 
 def rank(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -151,7 +151,7 @@ def test_every_text_is_embedded_once_in_the_sharded_stages(run):
     expected = {row["id"]: row["long_tail"] for row in fresh}
     rows = _rows(config)
     assert len(rows) > 20
-    assert [r["long_tail"] for r in rows] == pytest.approx([expected[r["id"]] for r in rows], abs=1e-4)
+    assert [r["long_tail"] for r in rows] == pytest.approx([expected[r["id"]] for r in rows], abs=2e-4)
 
 
 def test_report_shows_every_cluster_and_escapes_text(run):
