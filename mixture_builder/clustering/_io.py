@@ -22,5 +22,5 @@ def save_npy(folder: DataFolder, path: str, array: np.ndarray) -> None:
 
 
 def load_npy(folder: DataFolder, path: str) -> np.ndarray:
-    with folder.open(path, "rb") as f:
-        return np.load(io.BytesIO(f.read()))
+    with folder.open(path, "rb") as f:  # read in place: no second copy of the file's bytes
+        return np.load(f, allow_pickle=False)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import zlib
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from datatrove.data import Document, DocumentsPipeline
@@ -44,8 +44,47 @@ def read_shard_index(embeddings_folder: DataFolderLike, rank: int) -> list[dict]
         return [json.loads(line) for line in f]
 
 
+def gather_vectors(folders: Sequence[DataFolderLike], ids: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The vectors of ``ids`` stored by ``EmbedStep`` runs in ``folders`` (complete shards only), rows in ``ids``
+    order, and a mask of the ids found; rows of ids not found are zero. One shard is in memory at a time."""
+    wanted = {doc_id: row for row, doc_id in enumerate(ids)}
+    out: np.ndarray | None = None
+    found = np.zeros(len(ids), dtype=bool)
+    for folder in map(datafolder, folders):
+        for rank in shard_ranks(folder) if folder.isdir("") else []:
+            pairs = [(wanted[e["id"]], i) for i, e in enumerate(read_shard_index(folder, rank)) if e["id"] in wanted]
+            if not pairs:
+                continue
+            matrix = load_npy(folder, f"{rank:05d}.npy")
+            if len(matrix) <= max(i for _, i in pairs):
+                raise ValueError(f"{folder.path}: shard {rank} has fewer vectors than ids — rerun its embedding task")
+            if out is None:
+                out = np.zeros((len(ids), matrix.shape[1]), dtype=np.float32)
+            targets, rows = (np.fromiter(column, np.int64, len(pairs)) for column in zip(*pairs))
+            out[targets] = matrix[rows]
+            found[targets] = True
+            del matrix
+    return (out if out is not None else np.zeros((len(ids), 0), dtype=np.float32)), found
+
+
+def stored_or_embedded(folders: Sequence[DataFolderLike], ids: Sequence[str], text_of: Callable[[int], str],
+                       model_name: str | None = None) -> tuple[np.ndarray, int]:
+    """Vectors of ``ids``: those stored in ``folders`` (:func:`gather_vectors`), the others embedded now from
+    ``text_of(position)``; returns the matrix and how many were embedded now."""
+    vectors, found = gather_vectors(folders, ids)
+    missing = np.flatnonzero(~found)
+    if not missing.size:
+        return vectors, 0
+    fresh = embed_texts([text_of(int(i)) for i in missing], model_name)
+    if not found.any():
+        return fresh, len(missing)
+    vectors[missing] = fresh
+    return vectors, len(missing)
+
+
 class EmbedStep(PipelineStep):
-    """Embed each document (see :func:`~.embeddings.embedding_text`) and write the task's shard."""
+    """Embed each document (see :func:`~.embeddings.embedding_text`) and write the task's shard; ``threads``
+    sets torch's CPU threads in the task's process (None: torch's default, every core)."""
 
     name = "🧭 embed"
     type = "🔢 - EMBED"
@@ -59,9 +98,11 @@ class EmbedStep(PipelineStep):
         chunk_size: int = 4096,
         group_by: str | None = "source",
         device: str = "cpu",
+        threads: int | None = None,
     ):
         super().__init__()
         self.output_folder = datafolder(output_folder)
+        self.threads = threads
         self.model_name = model_name
         self.text_fields = list(text_fields) if text_fields else None
         self.batch_size = batch_size
@@ -77,6 +118,10 @@ class EmbedStep(PipelineStep):
         return embed_texts(texts, self.model_name, self.batch_size, device=self.device)
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        if self.threads:  # the task's share of the CPU cores: tasks run at once must not oversubscribe them
+            import torch
+
+            torch.set_num_threads(self.threads)
         parts: list[np.ndarray] = []
         with self.output_folder.open(f"{rank:05d}.ids.jsonl", "wt") as index:
             buffer: list[Document] = []

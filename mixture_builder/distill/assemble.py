@@ -19,13 +19,14 @@ from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
 from dataset_cards.layout import write_dataset_folder
+from mixture_builder.clustering.steps import stored_or_embedded
 from mixture_builder.distill.card import write_card
 from mixture_builder.distill.config import DistillConfig
 from mixture_builder.distill.distiller import distiller_id
 from mixture_builder.distill.report import write_report
-from mixture_builder.distill.select import add_long_tail, distilled_row, original_row, select
+from mixture_builder.distill.select import add_long_tail, distilled_row, long_tail_text, original_row, select
 from mixture_builder.distill.stats import distribution, dropped, filter_stage, step_totals
-from mixture_builder.distill.work_folder import logs_dir, read_docs
+from mixture_builder.distill.work_folder import logs_dir, read_docs, stage_dir
 from mixture_builder.step_ids import totals_of
 
 _USAGE = ("requests", "cache_hits", "failed", "prompt_tokens", "completion_tokens", "retries", "parse_failures",
@@ -47,11 +48,13 @@ class AssembleDataset(PipelineStep):
         config = self.config
         work = config.work_dir
         kept_folder = "rerated" if config.merge.rerate else "distilled"
-        distilled = [distilled_row(d) for d in read_docs(work / kept_folder)]
-        originals = [original_row(d) for d in read_docs(work / "high")]
+        kept, high = read_docs(work / kept_folder), read_docs(work / "high")
+        distilled, originals = [distilled_row(d) for d in kept], [original_row(d) for d in high]
+        doc_ids = [d.id for d in kept] + [d.id for d in high]  # row order; the ids the embed steps stored
+        del kept, high
         with self.track_time("long_tail"):
             add_long_tail(distilled + originals, k=config.merge.long_tail_k,
-                          model_name=config.clustering.embedding_model)
+                          vectors=self._vectors(doc_ids, distilled + originals))
         chosen_d, chosen_o = select(distilled, originals, config.merge)
         rows = chosen_d + chosen_o
         out = Path(config.output)
@@ -66,6 +69,17 @@ class AssembleDataset(PipelineStep):
         self.stat_update("rows", value=len(rows))
         return
         yield  # a generator with nothing to pass on
+
+    def _vectors(self, doc_ids: list[str], rows: list[dict[str, Any]]):
+        """The rows' vectors, stored by the sharded ``embed`` and distilled-sample embedding steps; rows they
+        have not embedded (a work folder of an older layout) are embedded here, with the same text."""
+        config = self.config
+        vectors, embedded = stored_or_embedded(
+            [stage_dir(config, "embeddings_distilled"), stage_dir(config, "embeddings")], doc_ids,
+            lambda i: long_tail_text(rows[i]), config.clustering.embedding_model)
+        if embedded:
+            self.stat_update("embedded_here", value=embedded)
+        return vectors
 
 
 def pool_stages(config: DistillConfig) -> dict[str, dict[str, Any]]:

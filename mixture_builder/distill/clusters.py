@@ -1,8 +1,8 @@
 """Whole-dataset stage: split scored records into high / low quality and cluster the low ones per source.
 
 Runs as its own single-task pipeline (it needs every record at once); the vectors come from the sharded
-``embed`` stage before it (:class:`LowQuality` → ``EmbedStep``), or are computed here without one. High-quality records go to
-``high_writer`` unchanged; each cluster of low-quality records becomes one ``kind="cluster"`` document whose
+``embed`` stage before it (an ``EmbedStep`` over every scored record), or are computed here without one (or for
+records that stage did not embed). High-quality records go to ``high_writer`` unchanged; each cluster of low-quality records becomes one ``kind="cluster"`` document whose
 text is the linearised cluster the distiller reads::
 
     Document(text="Q: …\\n A: …\\n\\nQ: …\\n A: …", id="cluster/<source>/<n>",
@@ -21,10 +21,9 @@ from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 from datatrove.pipeline.writers.disk_base import DiskWriter
 
-from mixture_builder.clustering._io import datafolder, load_npy
 from mixture_builder.clustering.capacity import CapacityConfig, capacity_clusters
-from mixture_builder.clustering.embeddings import embed_texts, embedding_text
-from mixture_builder.clustering.steps import read_shard_index, shard_ranks
+from mixture_builder.clustering.embeddings import embedding_text
+from mixture_builder.clustering.steps import stored_or_embedded
 from mixture_builder.distill.parse import cluster_items, sample_prompt
 from mixture_builder.records import instruction_fields
 
@@ -57,35 +56,6 @@ def make_cluster(members: list[Document], cluster_id: str, cluster_source: str) 
             "cluster_source": cluster_source,
         },
     )
-
-
-class LowQuality(PipelineStep):
-    """Pass on the records below ``threshold`` (the ones ``SplitAndCluster`` clusters), e.g. to embed them."""
-
-    name = "🔽 Low-quality records"
-    step_id = "low_quality"
-    type = "🔻 - FILTER"
-
-    def __init__(self, threshold: int = 4) -> None:
-        super().__init__()
-        self.threshold = threshold
-
-    def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
-        for doc in data or []:
-            if doc.metadata["quality"] < self.threshold:
-                self.stat_update("low")
-                yield doc
-
-
-def load_vectors(embeddings_folder: str) -> dict[str, np.ndarray]:
-    """``{record id: vector}`` of every complete shard an ``EmbedStep`` wrote to ``embeddings_folder``."""
-    folder = datafolder(embeddings_folder)
-    vectors = {}
-    for rank in shard_ranks(folder):
-        matrix = load_npy(folder, f"{rank:05d}.npy")
-        for row, entry in enumerate(read_shard_index(folder, rank)):
-            vectors[entry["id"]] = matrix[row]
-    return vectors
 
 
 class SplitAndCluster(PipelineStep):
@@ -128,20 +98,30 @@ class SplitAndCluster(PipelineStep):
                     self.stat_update("low")
                     key = str(doc.metadata.get("source") or "unknown") if self.per_source else "all"
                     groups[key].append(doc)
-        vectors = load_vectors(self.embeddings_folder) if self.embeddings_folder else None
+        ordered: dict[str, list[Document]] = {}
         for key in sorted(groups):
-            yield from self._cluster(key, groups[key], vectors)
-
-    def _cluster(self, key: str, docs: list[Document], stored: dict | None) -> DocumentsPipeline:
-        docs = sorted(docs, key=lambda d: d.id)  # deterministic whatever the upstream task order
-        if len(docs) < self.capacity.min_size:
-            self.stat_update("dropped_too_few_to_cluster", value=len(docs))
-            return
-        with self.track_time():
-            if stored is not None:
-                vectors = np.stack([stored[d.id] for d in docs])
+            docs = sorted(groups.pop(key), key=lambda d: d.id)  # deterministic whatever the upstream task order
+            if len(docs) < self.capacity.min_size:
+                self.stat_update("dropped_too_few_to_cluster", value=len(docs))
             else:
-                vectors = embed_texts([embedding_text(d) for d in docs], self.embedding_model)
+                ordered[key] = docs
+        vectors = self._vectors([d for docs in ordered.values() for d in docs])
+        start = 0
+        for key, docs in ordered.items():
+            yield from self._cluster(key, docs, vectors[start:start + len(docs)])
+            start += len(docs)
+
+    def _vectors(self, docs: list[Document]) -> np.ndarray:
+        """Vectors of ``docs``: the ``embed`` stage's, and computed here for those it has not embedded."""
+        folders = [self.embeddings_folder] if self.embeddings_folder else []
+        vectors, embedded = stored_or_embedded(folders, [d.id for d in docs], lambda i: embedding_text(docs[i]),
+                                               self.embedding_model)
+        if embedded:
+            self.stat_update("embedded_here", value=embedded)
+        return vectors
+
+    def _cluster(self, key: str, docs: list[Document], vectors: np.ndarray) -> DocumentsPipeline:
+        with self.track_time():
             labels = self._labels(vectors)
         safe_key = "".join(c if c.isalnum() or c in "-_." else "_" for c in key)
         for number, label in enumerate(sorted(set(labels.tolist()))):

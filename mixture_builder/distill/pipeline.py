@@ -6,11 +6,15 @@
     ingest    read pools → normalise → [decontaminate] → shards by id           (N tasks)
     dedup     exact + MinHash signatures (N tasks), buckets, duplicate links     (clustering.pipelines.dedup_plan)
     score     drop duplicates → existing scores → LLM rater for the rest → require a score   (N tasks)
-    embed     low-quality records → sentence embeddings                           (N tasks)
+    embed     scored records → sentence embeddings (embeddings/)                  (N tasks)
     cluster   high → high/ ; low → capacity clusters per source → clusters/     (1 task: whole dataset)
     distill   distiller → parse (rejects → rejects/)                            (N tasks)
-    rerate    rater → keep ≥ threshold (dropped → rerate_dropped/)              (N tasks)
+    rerate    rater → keep ≥ threshold (dropped → rerate_dropped/) → embed      (N tasks)
     assemble  long-tail → rank → merge → Parquet + stats.json + card [+ report] (1 task)
+
+Every text is embedded once, in a sharded stage: the scored records (clustering uses the low-quality ones'
+vectors, the long-tail score the high-quality ones') and the kept distilled samples (``embeddings_distilled/``,
+written by the last of distill/rerate), so assembly only runs the nearest-neighbour search.
 
 N is ``executor.tasks``; every stage is one datatrove executor of ``executor.kind`` (local, Slurm, Ray) chained
 with ``depends=``. Records are split into shards by a hash of their id (:mod:`.sharding`), duplicates keep the
@@ -35,7 +39,7 @@ from mixture_builder.clustering.steps import EmbedStep
 from mixture_builder.console import stage_console, with_progress
 from mixture_builder.distill.assemble import AssembleDataset
 from mixture_builder.distill.checkpoint import checkpoint_fingerprint
-from mixture_builder.distill.clusters import LowQuality, SplitAndCluster
+from mixture_builder.distill.clusters import SplitAndCluster
 from mixture_builder.distill.config import DistillConfig
 from mixture_builder.distill.decont import BenchmarkIndexer, decont_filter
 from mixture_builder.distill.distiller import distill_template, distiller_step
@@ -185,23 +189,24 @@ def build_executors(config: DistillConfig, *, use_cache: bool = True) -> dict[st
     tasks = config.executor.tasks
     scoring = config.scoring
     clustering = config.clustering
-    embeddings = str(config.work_dir / "embeddings")
     executors["embed"] = previous = _executor(config, "embed", [
-        _reader(stage_dir(config, "scored")), LowQuality(scoring.threshold),
-        EmbedStep(embeddings, model_name=clustering.embedding_model, group_by=None),
+        _reader(stage_dir(config, "scored")), _embed_step(config, "embeddings"),
     ], tasks=tasks, depends=executors["score"])
     executors["cluster"] = previous = _executor(config, "cluster", [
         _reader(stage_dir(config, "scored")),
         SplitAndCluster(_writer(stage_dir(config, "high")), threshold=scoring.threshold,
                         capacity=clustering.capacity, per_source=clustering.per_source,
-                        embedding_model=clustering.embedding_model, embeddings_folder=embeddings),
+                        embedding_model=clustering.embedding_model,
+                        embeddings_folder=str(stage_dir(config, "embeddings"))),
         ShardedWriter(str(stage_dir(config, "clusters")), tasks),
     ], depends=previous)
+    distilled = [_embed_step(config, "embeddings_distilled")] if not config.merge.rerate else []
     executors["distill"] = previous = _executor(config, "distill", [
         ShardedReader(str(stage_dir(config, "clusters"))),
         distiller_step(config.distiller, use_cache=use_cache),
         ParseDistillation(exclusion_writer=_writer(stage_dir(config, "rejects")),
                           strict_format=config.distiller.strict),
+        *distilled,
         _writer(stage_dir(config, "distilled")),
     ], tasks=tasks, depends=previous)
     if config.merge.rerate:
@@ -209,11 +214,19 @@ def build_executors(config: DistillConfig, *, use_cache: bool = True) -> dict[st
             _reader(stage_dir(config, "distilled")),
             _rater(config, use_cache),
             QualityFilter(threshold=scoring.threshold, exclusion_writer=_writer(stage_dir(config, "rerate_dropped"))),
+            _embed_step(config, "embeddings_distilled"),
             _writer(stage_dir(config, "rerated")),
         ], tasks=tasks, depends=previous)
     executors["assemble"] = _executor(config, "assemble", [AssembleDataset(config)], depends=previous)
     check_metadata_flow([executor.pipeline for executor in executors.values()])
     return executors
+
+
+def _embed_step(config: DistillConfig, folder: str) -> EmbedStep:
+    """Embeds the records passing through into ``{work}/{folder}`` (one shard per task; see ``EmbedStep``)."""
+    return EmbedStep(str(stage_dir(config, folder)), model_name=config.clustering.embedding_model, group_by=None,
+                     batch_size=config.clustering.embedding_batch_size,
+                     threads=config.executor.threads_per_task(config.executor.tasks))
 
 
 def check_inputs(config: DistillConfig) -> None:

@@ -6,6 +6,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 from datatrove.data import Document
 
 from mixture_builder.clustering.embeddings import embed_texts
@@ -22,6 +23,9 @@ OUTPUT_COLUMNS: tuple[str, ...] = (
     "quality", "long_tail", "teacher", "cot",
 )
 """Columns of the distilled dataset: Alpaca fields, chat ``messages`` (for TRL), provenance and scores."""
+LONG_TAIL_DECIMALS = 4
+"""Precision of the long-tail score: vectors embedded in other batches (another number of tasks) differ in the
+7th decimal, so finer scores would make the ranking depend on the number of tasks."""
 
 
 def chat_messages(instruction: str, input: str, output: str) -> list[dict[str, str]]:
@@ -54,16 +58,26 @@ def distilled_row(doc: Document) -> dict[str, Any]:
     }
 
 
-def add_long_tail(rows: Sequence[dict[str, Any]], k: int = 15, model_name: str | None = None) -> None:
+def long_tail_text(row: dict[str, Any]) -> str:
+    """The text of a row that the long-tail score embeds: instruction, input and output (what the ``embed``
+    stage embeds for an instruction record, see ``clustering.embeddings.embedding_text``)."""
+    return render_instruction(row["instruction"], row["input"], row["output"])
+
+
+def add_long_tail(rows: Sequence[dict[str, Any]], k: int = 15, model_name: str | None = None,
+                  vectors: np.ndarray | None = None) -> None:
     """Set ``long_tail`` on every row: mean cosine distance to its ``k`` nearest rows, min-max normalised
-    (the paper's long-tail score; rarer content scores higher)."""
+    (the paper's long-tail score; rarer content scores higher). ``vectors`` are the rows' embeddings of
+    instruction+input+output when already computed (row order); else they are embedded here."""
     if not rows:
         return
-
-    vectors = embed_texts([render_instruction(r["instruction"], r["input"], r["output"]) for r in rows], model_name)
+    if vectors is None:
+        vectors = embed_texts([long_tail_text(r) for r in rows], model_name)
+    elif len(vectors) != len(rows):
+        raise ValueError(f"{len(vectors)} vectors for {len(rows)} rows")
     scores = long_tail_scores(vectors, k=min(k, max(1, len(rows) - 1)))
-    for row, score in zip(rows, scores):
-        row["long_tail"] = round(float(score), 6)
+    for row, score in zip(rows, scores):  # 4 decimals: how texts were batched moves vectors by ~1e-7
+        row["long_tail"] = round(float(score), LONG_TAIL_DECIMALS)
 
 
 def rank(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:

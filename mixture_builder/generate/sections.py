@@ -4,6 +4,7 @@ and ``ExecutorConfig`` (``executor:``); :mod:`mixture_builder.generate.config` a
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -133,6 +134,15 @@ class ExecutorConfig:
             raise ConfigError(
                 "executor 'slurm' needs a partition", field="partition", fix="set executor.partition"
             )
+
+    def threads_per_task(self, tasks: int) -> int:
+        """CPU threads a task of a ``tasks``-task stage may use: this machine's cores shared by the tasks run at
+        once (local), else ``cpus_per_task``."""
+        if self.kind != "local":
+            return self.cpus_per_task
+        at_once = tasks if self.workers < 1 else min(self.workers, tasks)
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        return max(1, cores // at_once)
 
     def make(self, pipeline: list[Any], *, name: str, tasks: int, logging_dir: str, depends: Any = None) -> Any:
         """The datatrove executor of one stage (``pipeline`` run as ``tasks`` tasks after ``depends``)."""

@@ -112,3 +112,22 @@ def test_annotating_a_different_stream_is_a_clear_error(cluster_run: dict) -> No
     docs = [Document(text=d["text"], id=d["id"], metadata={}) for d in reversed(cluster_run["docs"])]
     with pytest.raises(ValueError, match="same reader, filters and number of tasks"):
         list(ClusterAnnotator(str(cluster_run["root"] / "work/clusters")).run(iter(docs), rank=0, world_size=2))
+
+
+def test_stored_or_embedded_reuses_the_shards_and_embeds_the_rest(alpaca_docs: list, tmp_path: Path):
+    """Vectors an EmbedStep stored are returned in the asked order, the others embedded with the same text."""
+    from mixture_builder.clustering.embeddings import embed_texts, embedding_text
+    from mixture_builder.clustering.steps import EmbedStep, gather_vectors, stored_or_embedded
+
+    docs = alpaca_docs[:30]
+    for rank, part in enumerate((docs[:10], docs[10:20])):  # two shards; docs[20:] never embedded
+        list(EmbedStep(tmp_path / "emb", batch_size=8).run(iter(part), rank=rank))
+    asked = [docs[25], docs[3], docs[14], docs[21]]
+    stored, found = gather_vectors([tmp_path / "missing", tmp_path / "emb"], [d.id for d in asked])
+    assert found.tolist() == [False, True, True, False] and not stored[0].any()
+    fresh = embed_texts([embedding_text(d) for d in asked])
+    vectors, embedded = stored_or_embedded([tmp_path / "emb"], [d.id for d in asked],
+                                           lambda i: embedding_text(asked[i]))
+    assert embedded == 2 and vectors.shape == fresh.shape
+    np.testing.assert_allclose(vectors, fresh, atol=1e-5)
+    assert np.array_equal(vectors[1:3], stored[1:3])

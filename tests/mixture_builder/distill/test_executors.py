@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import shutil
 import tempfile
 from pathlib import Path
 
 import pytest
 
+from mixture_builder.clustering.steps import EmbedStep
 from mixture_builder.distill.config import DistillConfig
 from mixture_builder.distill.pipeline import build_executors, pool_executors, run_distill
 from mixture_builder.distill.sharding import PoolReader
@@ -106,6 +108,24 @@ def test_slurm_config_builds_its_executor_chain(tmp_path):
     assert chain[-1] is executors["ingest"] and executors["embed"] in chain and executors["distill"] in chain
     assert executors["ingest"].partition == "cpu" and executors["ingest"].venv_path.endswith("activate")
     assert not (tmp_path / "out").exists()  # building submits nothing
+
+
+def _embed_threads(executor) -> list[int | None]:
+    return [step.threads for step in executor.pipeline if isinstance(step, EmbedStep)]
+
+
+def test_embedding_tasks_share_the_cores(tmp_path, monkeypatch):
+    """Tasks run at once split the machine's cores between their torch threads (no oversubscription)."""
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3}, raising=False)
+    threads = {}
+    for workers in (1, 2, 4):
+        data = {"output": str(tmp_path / "out"), "executor": {"tasks": 4, "workers": workers}}
+        executors = build_executors(DistillConfig.from_dict(data))
+        threads[workers] = _embed_threads(executors["embed"]) + _embed_threads(executors["rerate"])
+    assert threads == {1: [4, 4], 2: [2, 2], 4: [1, 1]}
+    slurm = DistillConfig.from_yaml(REPO / "configs" / "distill_slurm.yaml")
+    slurm.output = str(tmp_path / "slurm")
+    assert _embed_threads(build_executors(slurm)["embed"]) == [slurm.executor.cpus_per_task]
 
 
 def test_ray_config_builds_its_executor_chain(tmp_path):

@@ -127,6 +127,33 @@ def test_counts_add_up_in_stats_and_card(run):
     assert rejects
 
 
+def test_every_text_is_embedded_once_in_the_sharded_stages(run):
+    """The embed stage embeds every scored record and the re-rating every kept distilled sample; clustering
+    and assembly embed nothing, and the long-tail scores equal those of embedding the output rows afresh."""
+    from mixture_builder.clustering.steps import read_shard_index, shard_ranks
+    from mixture_builder.distill.select import add_long_tail, distilled_row, original_row
+    from mixture_builder.distill.stats import step_totals
+    from mixture_builder.distill.work_folder import logs_dir, read_docs
+
+    config, _, _ = run
+    work = config.work_dir
+
+    def stored(folder: str) -> list[str]:
+        return sorted(e["id"] for r in shard_ranks(work / folder) for e in read_shard_index(work / folder, r))
+
+    assert stored("embeddings") == sorted(d.id for d in read_docs(work / "scored"))
+    assert stored("embeddings_distilled") == sorted(d.id for d in read_docs(work / "rerated"))
+    for stage in ("cluster", "assemble"):
+        assert not any("embedded_here" in labels for labels in step_totals(logs_dir(config, stage)).values())
+    fresh = [distilled_row(d) for d in read_docs(work / "rerated")] + [original_row(d) for d in
+                                                                        read_docs(work / "high")]
+    add_long_tail(fresh, k=config.merge.long_tail_k)  # embeds the rows' texts here, in one batch
+    expected = {row["id"]: row["long_tail"] for row in fresh}
+    rows = _rows(config)
+    assert len(rows) > 20
+    assert [r["long_tail"] for r in rows] == pytest.approx([expected[r["id"]] for r in rows], abs=2e-4)
+
+
 def test_report_shows_every_cluster_and_escapes_text(run):
     from mixture_builder.distill.work_folder import read_docs
 
