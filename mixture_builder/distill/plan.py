@@ -108,7 +108,7 @@ def make_plan(config: DistillConfig, *, sample_limit: int = SAMPLE_LIMIT) -> Dis
     if config.merge.rerate:
         samples = [stand_in_sample(c, distiller.max_new_tokens) for c in clusters]
         stages["rerate"] = _scaled(estimate(samples, rater, step=RateUnscored(rater)), stride, rater)
-    return DistillPlan(records=len(docs), unscored=len(unscored) * stride, clusters=len(clusters) * stride,
+    return DistillPlan(records=len(docs), unscored=min(len(docs), len(unscored) * stride), clusters=len(clusters) * stride,
                        stride=stride, stages=stages)
 
 
@@ -117,7 +117,7 @@ def plan_lines(config: DistillConfig, plan: DistillPlan) -> list[str]:
     ex = config.executor
     lines = [f"lm-mixup distill (dry run) → {config.output}",
              f"  pools: {len(config.pools)}, records: {plan.records:,} ({plan.unscored:,} to rate), "
-             f"clusters ≈ {plan.clusters:,}" + (f"; estimated on every {plan.stride}th record" if plan.stride > 1 else ""),
+             f"clusters ≈ {plan.clusters:,}" + (f"; estimated on 1 record in {plan.stride}" if plan.stride > 1 else ""),
              f"  executor: {ex.kind}, {ex.tasks} task(s)",
              "  teacher calls, estimated (upper bounds: before dedup, all rated records low quality; cached free):"]
     for name, st in plan.stages.items():

@@ -24,8 +24,8 @@ OUTPUT_COLUMNS: tuple[str, ...] = (
 )
 """Columns of the distilled dataset: Alpaca fields, chat ``messages`` (for TRL), provenance and scores."""
 LONG_TAIL_DECIMALS = 4
-"""Precision of the long-tail score: vectors embedded in other batches (another number of tasks) differ in the
-7th decimal, so finer scores would make the ranking depend on the number of tasks."""
+"""Precision of the long-tail score. Vectors do not depend on how texts are batched (``embed_texts``), but
+torch's thread count (another number of tasks per machine) can move a rare one in the 7th decimal."""
 
 
 def chat_messages(instruction: str, input: str, output: str) -> list[dict[str, str]]:

@@ -20,6 +20,18 @@ def test_embed_texts_normalised_and_semantic() -> None:
     assert embed_texts([]).shape == (0, 384)
 
 
+def test_a_vector_does_not_depend_on_the_texts_embedded_with_it() -> None:
+    """Texts of other lengths in the same call would pad it; grouping by token length keeps every vector the same
+    whatever the split, order or batch size (what makes distill's output independent of its number of tasks)."""
+    texts = [f"Question {i}: " + "why is the sky blue? " * (1 + i % 9) + "Answer: " + "scattering. " * (i % 5)
+             for i in range(40)]
+    whole = embed_texts(texts, batch_size=16)
+    split = np.concatenate([embed_texts(texts[:13], batch_size=16), embed_texts(texts[13:], batch_size=5)])
+    reordered = embed_texts(texts[::-1], batch_size=3)[::-1]
+    assert np.array_equal(whole, split) and np.array_equal(whole, reordered)
+    assert np.array_equal(embed_texts(texts[7:8])[0], whole[7])
+
+
 def test_model_is_loaded_once_per_process() -> None:
     assert load_embedder() is load_embedder(None)
 
