@@ -232,13 +232,14 @@ def test_killed_run_resumes_without_duplicates(raw_dir: Path, tmp_path: Path):
         path = tmp_path / "config.yaml"
         path.write_text(yaml.safe_dump(data))
         proc = subprocess.Popen([sys.executable, "-c", "from mixture_builder.cli import main; main()", "distill",
-                                 "--config", str(path)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                                 "--config", str(path)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                start_new_session=True)
         deadline = time.monotonic() + 240
         while sum(map(is_distill_request, server.requests)) < 4:
             assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
             assert time.monotonic() < deadline, "the distill stage never started"
             time.sleep(0.05)
-        os.kill(proc.pid, signal.SIGKILL)
+        os.killpg(proc.pid, signal.SIGKILL)  # the run and any process it forked
         proc.wait()
         sent_before = sum(map(is_distill_request, server.requests))
         config = DistillConfig.from_yaml(path)

@@ -141,12 +141,12 @@ def test_killed_build_resumes_without_duplicates_or_losses(raw_dir, tmp_path, wi
         killed = tmp_path / "killed.yaml"
         killed.write_text(yaml.safe_dump(build_yaml(raw_dir, tmp_path / "out", server.base_url, tmp_path / "c.sqlite")))
         process = subprocess.Popen([*command, str(killed)], env=env, stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.DEVNULL)
+                                   stderr=subprocess.DEVNULL, start_new_session=True)
         deadline = time.monotonic() + 120
         while len(server.requests) < 90 and process.poll() is None and time.monotonic() < deadline:
             time.sleep(0.05)
         assert process.poll() is None, "the build ended before it could be killed"
-        process.send_signal(signal.SIGKILL)
+        os.killpg(process.pid, signal.SIGKILL)  # the build and any process it forked
         process.wait()
         done = list((tmp_path / "out" / ".lm-mixup" / "logs" / "samples" / "completions").glob("*"))
         assert len(done) < 3 and not (tmp_path / "out" / "stats.json").exists()

@@ -4,6 +4,7 @@ requests; editing one template re-sends only its requests."""
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sqlite3
 import subprocess
@@ -65,13 +66,13 @@ def rating_reply(request: dict) -> str:
 
 
 def kill_midway(command: list[str], cache: Path, at_least: int) -> None:
-    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     deadline = time.monotonic() + 60
     while len(cached_keys(cache)) < at_least:
         assert child.poll() is None, child.stderr.read().decode()[-2000:]
         assert time.monotonic() < deadline, "the job made no progress"
         time.sleep(0.02)
-    child.send_signal(signal.SIGKILL)
+    os.killpg(child.pid, signal.SIGKILL)  # the job and any process it forked, as a scheduler kills a job
     child.wait()
     assert child.returncode == -signal.SIGKILL
 
