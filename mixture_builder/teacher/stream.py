@@ -3,8 +3,9 @@
 ``Teacher.stream()`` opens one (what ``TeacherStep`` streams a shard with). ``submit(documents)`` hands a batch
 of documents (each a list of requests) to the teacher's loop and returns one ``Ticket`` per document at once;
 ``results(ticket)`` blocks until that document's results are in, or raises the first error of any document
-(a bug stops the stream at once); ``cancel(tickets)`` drops what is still pending and waits until it is gone. Requests keep the teacher's
-usual path (cache, in-flight twins sent once, oldest submission first, retries, repair on arrival).
+(a bug stops the stream at once); ``cancel(tickets)`` drops what is still pending and waits until it is gone.
+Requests keep the teacher's usual path (cache, in-flight twins sent once, oldest submission first, retries,
+repair on arrival).
 
 The hand-over is lean on purpose: per document the loop sets one attribute and the caller's thread reads it,
 and the caller is woken only when the very document it waits for completes. (``concurrent.futures`` futures
