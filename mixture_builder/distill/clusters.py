@@ -2,8 +2,9 @@
 
 Runs as its own single-task pipeline (it needs every record at once); the vectors come from the sharded
 ``embed`` stage before it (an ``EmbedStep`` over every scored record), or are computed here without one (or for
-records that stage did not embed). High-quality records go to ``high_writer`` unchanged; each cluster of low-quality records becomes one ``kind="cluster"`` document whose
-text is the linearised cluster the distiller reads::
+records that stage did not embed). High-quality records go to ``high_writer`` unchanged; each cluster of
+low-quality records becomes one ``kind="cluster"`` document whose text is the linearised cluster the distiller
+reads::
 
     Document(text="Q: …\\n A: …\\n\\nQ: …\\n A: …", id="cluster/<source>/<n>",
              metadata={"kind": "cluster", "source_ids": [record ids], "sources": [...], "licenses": [...],

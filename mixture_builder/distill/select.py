@@ -76,7 +76,7 @@ def add_long_tail(rows: Sequence[dict[str, Any]], k: int = 15, model_name: str |
     elif len(vectors) != len(rows):
         raise ValueError(f"{len(vectors)} vectors for {len(rows)} rows")
     scores = long_tail_scores(vectors, k=min(k, max(1, len(rows) - 1)))
-    for row, score in zip(rows, scores):  # 4 decimals: how texts were batched moves vectors by ~1e-7
+    for row, score in zip(rows, scores):
         row["long_tail"] = round(float(score), LONG_TAIL_DECIMALS)
 
 
