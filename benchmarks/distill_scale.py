@@ -4,7 +4,7 @@
 
 The pool is read from ``../shared/data/raw`` (Stanford Alpaca, Code Alpaca, Dolly, GPTeacher, LIMA, OASST,
 AlpaGasus, Self-Instruct), records taken round-robin across sources. Beyond the real records it is extended by
-recombination: record i of a source paired with the output of another record of that source; those records
+recombination: record i of a source joined with another record of that source (distinct texts); those records
 are in separate pools whose source is ``<source>-recombined`` (so they are never mixed with real clusters and
 show as such in the report). Rater and distiller are the distill tests' scripted teacher
 (``tests/mixture_builder/distill/_fixtures_distill.py``) served by ``FakeOpenAIServer`` in a child process,
@@ -75,7 +75,9 @@ def real_records() -> tuple[dict[str, list[dict[str, str]]], dict[str, str | Non
 
 def _stream(real: dict[str, list[dict[str, str]]]) -> Iterator[tuple[str, dict[str, str], bool]]:
     """``(source, record, recombined)``: every real record (round-robin over sources), then recombined rounds:
-    in round r, record i of a source gets the output of record i + 1 + (r·7919 mod (len - 1)) of that source."""
+    in round r, record i of a source is joined with record j = i + 1 + (r·7919 mod (len - 1)) of that source
+    (instructions, inputs and outputs each concatenated), so that every record is a distinct text which
+    near-deduplication keeps (it shares about half its words with record i and a third with any other round's)."""
     longest = max(map(len, real.values()))
     for i in range(longest):
         for source, rows in real.items():
@@ -86,7 +88,8 @@ def _stream(real: dict[str, list[dict[str, str]]]) -> Iterator[tuple[str, dict[s
             for source, rows in real.items():
                 if i < len(rows) and len(rows) > 1:
                     other = rows[(i + 1 + (round_ * 7919) % (len(rows) - 1)) % len(rows)]
-                    yield source, {**rows[i], "output": other["output"]}, True
+                    yield source, {key: "\n\n".join(filter(None, (rows[i][key], other[key])))
+                                   for key in ("instruction", "input", "output")}, True
 
 
 def build_pool(n: int, folder: Path) -> tuple[list[dict[str, Any]], dict[str, int]]:

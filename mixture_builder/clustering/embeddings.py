@@ -7,6 +7,8 @@ paper uses BGE-M3). Vectors are float32 and L2-normalised, so a dot product is a
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -25,6 +27,7 @@ DEFAULT_TEXT_FIELDS: tuple[str, ...] = ("instruction", "input", "output")
 
 _MODELS: dict[tuple[str, str], SentenceTransformer] = {}
 _LOCK = threading.Lock()
+_MALLOC_TRIM: Any = None
 
 
 def default_model_path() -> str:
@@ -93,7 +96,22 @@ def embed_texts(
                                             show_progress_bar=False, convert_to_numpy=True,
                                             normalize_embeddings=True)
             bar.update(len(indices))
+    release_freed_memory()
     return vectors
+
+
+def release_freed_memory() -> None:
+    """Hand the C heap's free pages back to the OS (glibc's ``malloc_trim``; a no-op elsewhere).
+
+    Texts of every token length make tensors of ever new shapes; glibc keeps the freed blocks mapped, so
+    without this an embedding worker's RSS grows with the texts it has embedded (~0.6 GB per 20K texts).
+    """
+    global _MALLOC_TRIM
+    if _MALLOC_TRIM is None:
+        name = ctypes.util.find_library("c")
+        _MALLOC_TRIM = getattr(ctypes.CDLL(name), "malloc_trim", False) if name else False
+    if _MALLOC_TRIM:
+        _MALLOC_TRIM(0)
 
 
 def same_length_groups(model: Any, texts: list[str]) -> list[list[int]]:
