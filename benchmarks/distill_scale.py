@@ -9,10 +9,12 @@ are in separate pools whose source is ``<source>-recombined`` (so they are never
 show as such in the report). Rater and distiller are the distill tests' scripted teacher
 (``tests/mixture_builder/distill/_fixtures_distill.py``) served by ``FakeOpenAIServer`` in a child process,
 with no latency. First runs ``lm-mixup distill --dry-run`` on the pool (its report, its time, and the
-requests the teacher received meanwhile: none), then the distillation. Prints per stage (a datatrove logging folder) its wall time from the task logs and the peak
-RSS of this process and its children (the teacher excluded) sampled every 0.1 s, then one JSON line with
-``records``, ``seconds``, ``peak_rss_gb``, ``stage_seconds``, ``stage_peak_rss_gb``, ``report_mb`` and
-``dry_run`` (its seconds, requests sent, and per teacher stage the estimated calls next to the requests sent).
+requests the teacher received meanwhile: none), then the distillation. Prints per stage (a datatrove logging
+folder) its wall time from the task logs and the peak memory of this process and its children (the teacher
+excluded) sampled every 0.1 s: RSS summed over the processes, and PSS (shared pages split among the processes
+sharing them). Then one JSON line with ``records``, ``seconds``, ``peak_rss_gb``, ``peak_pss_gb``,
+``stage_seconds``, ``stage_peak_rss_gb``, ``report_mb`` and ``dry_run`` (its seconds, requests sent, and per
+teacher stage the estimated calls next to the requests sent).
 """
 
 from __future__ import annotations
@@ -122,7 +124,9 @@ def _serve(port: Any, stop: Any, requests: Any) -> None:
 
 
 class TreeRss:
-    """RSS of this process and its children (but ``exclude``), sampled every ``INTERVAL`` s as ``(time, bytes)``."""
+    """Memory of this process and its children (but ``exclude``), sampled every ``INTERVAL`` s as
+    ``(time, rss, pss)`` bytes: RSS summed over the processes (pages shared by forked processes counted once per
+    process, so an upper bound) and PSS (each shared page split among its sharers: what the tree really holds)."""
 
     def __init__(self, exclude: int) -> None:
         self.exclude, self.samples = exclude, []
@@ -132,14 +136,15 @@ class TreeRss:
     def _run(self) -> None:
         me = psutil.Process()
         while not self._stop.is_set():
-            total = 0
+            rss = pss = 0
             for proc in [me, *me.children(recursive=True)]:
                 try:
                     if proc.pid != self.exclude:
-                        total += proc.memory_info().rss
+                        info = proc.memory_full_info()
+                        rss, pss = rss + info.rss, pss + getattr(info, "pss", info.rss)
                 except psutil.Error:
                     pass
-            self.samples.append((time.time(), total))
+            self.samples.append((time.time(), rss, pss))
             time.sleep(INTERVAL)
 
     def __enter__(self) -> TreeRss:  # noqa: PYI034
@@ -150,9 +155,11 @@ class TreeRss:
         self._stop.set()
         self._thread.join()
 
-    def peak(self, start: float = 0.0, end: float = float("inf")) -> int:
-        """The peak over ``[start, end]`` widened by one sampling interval (short stages get a sample)."""
-        return max((b for t, b in self.samples if start - INTERVAL <= t <= end + INTERVAL), default=0)
+    def peak(self, start: float = 0.0, end: float = float("inf"), *, pss: bool = False) -> int:
+        """The peak RSS (or PSS) over ``[start, end]`` widened by one sampling interval (short stages get a
+        sample)."""
+        return max((sample[2 if pss else 1] for sample in self.samples
+                    if start - INTERVAL <= sample[0] <= end + INTERVAL), default=0)
 
 
 def _stamp(line: str) -> float | None:
@@ -237,15 +244,17 @@ def main() -> None:
     dry_run["server_requests"] = requests.value
     spans = stage_spans(config.work_dir / "logs")
     for name, (first, last) in spans.items():
-        print(f"{name:>22}: {last - first:8.1f} s  peak RSS {rss.peak(first, last) / 2**30:.2f} GB")
+        print(f"{name:>22}: {last - first:8.1f} s  peak RSS {rss.peak(first, last) / 2**30:.2f} GB, "
+              f"PSS {rss.peak(first, last, pss=True) / 2**30:.2f} GB")
     report = Path(config.output) / "report.html"
     report_mb = report.stat().st_size / 2**20 if report.exists() else 0.0
     out = stats["output"]
-    print(f"total: {seconds:.1f} s, peak RSS {rss.peak() / 2**30:.2f} GB; {out['rows']} rows "
+    print(f"total: {seconds:.1f} s, peak RSS {rss.peak() / 2**30:.2f} GB (PSS {rss.peak(pss=True) / 2**30:.2f} GB); "
+          f"{out['rows']} rows "
           f"({out['distilled']} distilled, {out['original']} original); report {report_mb:.1f} MB")
     print(json.dumps({
         "records": args.n, "tasks": args.tasks, "seconds": round(seconds, 1),
-        "peak_rss_gb": round(rss.peak() / 2**30, 3),
+        "peak_rss_gb": round(rss.peak() / 2**30, 3), "peak_pss_gb": round(rss.peak(pss=True) / 2**30, 3),
         "stage_seconds": {name: round(last - first, 1) for name, (first, last) in spans.items()},
         "stage_peak_rss_gb": {name: round(rss.peak(first, last) / 2**30, 3) for name, (first, last) in spans.items()},
         "report_mb": round(report_mb, 2), "dry_run": dry_run, "recombined_records": sum(c for s, c in counts.items() if "-recombined" in s),

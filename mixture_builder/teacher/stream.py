@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from mixture_builder.teacher.aio import LoopThread
     from mixture_builder.teacher.client import Teacher
 
-POLL_S = 0.005
+POLL_S = 0.01
 """How often a caller waiting for a document's results looks again (see the module docstring)."""
 
 
