@@ -189,8 +189,12 @@ class StageMonitor:
         return f"{head} {items:,} items, {items / max(elapsed, 1e-6):,.1f}/s{tasks}, {_fmt_s(elapsed)}"
 
     def _write(self, line: str, end: str = "\n") -> None:
+        """A stage's line; one redrawn in place (``end="\\r"``) is cut to one terminal row, a final one is
+        written whole (its counts are what the run reports)."""
         width = 118
-        self.out.write(("\r" if self.live else "") + line[:width].ljust(width if self.live else 0) + end)
+        if end == "\r" and len(line) > width:
+            line = line[:width - 1] + "…"
+        self.out.write(("\r" if self.live else "") + (line.ljust(width) if self.live else line) + end)
         self.out.flush()
 
 

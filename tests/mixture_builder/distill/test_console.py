@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import yaml
 from typer.testing import CliRunner
 
 from mixture_builder.cli import app
-from mixture_builder.console import drop_summary
+from mixture_builder.console import Stage, StageMonitor, drop_summary
 from mixture_builder.teacher.testing import FakeOpenAIServer
 from tests.mixture_builder.distill._fixtures_distill import scripted_teacher
 
@@ -60,3 +61,21 @@ def test_stage_counts_read_either_shape_of_merged_stats(tmp_path):
         (tmp_path / name / "stats.json").write_text(json.dumps([{"name": "filter", "stats": stats},
                                                                 {"name": "writer", "stats": {"total": stats["total"]}}]))
     assert drop_summary(tmp_path / "local") == drop_summary(tmp_path / "ray") == "out 200; dropped: exact_duplicate 7"
+
+
+def test_a_finished_stage_line_is_never_cut(tmp_path):
+    """A stage's final line carries the run's counts: it is written whole even past one terminal row (a count
+    cut to its first digits would misreport it)."""
+    logging_dir = tmp_path / "score"
+    (logging_dir / "completions").mkdir(parents=True)
+    (logging_dir / "completions" / "00000").write_text("")
+    stats = {"total": 300_000, "forwarded": 169_730, "dropped_exact_duplicate": 885,
+             "dropped_near_duplicate": 129_385, "dropped_unscored_no_score_and_not_rated": 12_345}
+    (logging_dir / "stats.json").write_text(json.dumps([{"name": "filter", "stats": stats}]))
+    out = io.StringIO()
+    monitor = StageMonitor([Stage("score", logging_dir, 1)], out)
+    monitor._skipped_done.clear()  # finished during this run, not before it
+    monitor.poll(final=True)
+    line = out.getvalue().rstrip("\n")
+    assert len(line) > 118 and line.endswith("12,345"), line
+    assert "near_duplicate 129,385" in line, line
