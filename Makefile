@@ -8,7 +8,7 @@ STAMP := $(VENV)/.lm-mixup-installed
 # is installed with --no-deps, which avoids compiling llama.cpp.
 TORCH_INDEX_URL ?=
 
-.PHONY: setup demo test lint clean
+.PHONY: setup demo test lint clean browser
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,14 @@ demo: setup
 
 test: setup
 	$(BIN)/python -m pytest tests
+
+# Debian's Chromium for the report's headless-browser tests (they skip without it). Needs root and apt-get;
+# elsewhere it says so and the tests skip.
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	  { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; \
+	    else echo "chromium not installed (needs root and apt-get): the report's browser tests will skip"; fi; }
 
 lint: setup
 	$(BIN)/ruff check .

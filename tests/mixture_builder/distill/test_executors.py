@@ -187,7 +187,7 @@ def test_ray_run_gives_the_local_output(local_ray, runs, raw_dir: Path, pool_roo
         assert sorted(p.name for p in (logs / stage / "completions").iterdir()) == ["00000", "00001"], stage
 
 
-@pytest.mark.timeout(120)
+@pytest.mark.timeout(300)
 def test_a_failed_ray_task_fails_the_run(local_ray, tmp_path: Path):
     """A bad record fails a Ray task of the first stage: running the dependent stage raises the reader's
     one-line error (datatrove's Ray executor alone leaves the dependent stage waiting for it)."""
