@@ -75,7 +75,7 @@ def real_records() -> tuple[dict[str, list[dict[str, str]]], dict[str, str | Non
     return out, licenses
 
 
-def _stream(real: dict[str, list[dict[str, str]]]) -> Iterator[tuple[str, dict[str, str], bool]]:
+def stream_records(real: dict[str, list[dict[str, str]]]) -> Iterator[tuple[str, dict[str, str], bool]]:
     """``(source, record, recombined)``: every real record (round-robin over sources), then recombined rounds:
     in round r, record i of a source is joined with record j = i + 1 + (r·7919 mod (len - 1)) of that source
     (instructions, inputs and outputs each concatenated), so that every record is a distinct text which
@@ -99,7 +99,7 @@ def build_pool(n: int, folder: Path) -> tuple[list[dict[str, Any]], dict[str, in
     real, licenses = real_records()
     chosen: dict[str, list[dict[str, str]]] = {s: [] for s in real}
     recombined: dict[str, list[dict[str, str]]] = {s: [] for s in real}
-    for source, row, is_recombined in itertools.islice(_stream(real), n):
+    for source, row, is_recombined in itertools.islice(stream_records(real), n):
         (recombined if is_recombined else chosen)[source].append(row)
     pools, counts = [], {}
     for origin, source, rows in [*((s, s, r) for s, r in chosen.items()),

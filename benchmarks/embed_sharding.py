@@ -2,8 +2,8 @@
 
     python benchmarks/embed_sharding.py [--n 3000] [--batch-size 16]
 
-Embeds N real records (instruction+input+output, round-robin over ``../shared/data/raw``'s instruction pools as
-``distill_scale.py`` reads them) with :class:`EmbedStep` under datatrove's ``LocalPipelineExecutor``, as
+Embeds the first N records of ``distill_scale.py``'s pool (instruction+input+output, real records round-robin
+over ``../shared/data/raw``'s instruction pools) with :class:`EmbedStep` under datatrove's ``LocalPipelineExecutor``, as
 ``distill``'s embed stage runs, in three set-ups:
 
 - ``1 task x all cores``: one task, torch using every core (what ``distill`` does with ``tasks: 1``);
@@ -31,7 +31,7 @@ from datatrove.pipeline.base import PipelineStep
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from distill_scale import real_records
+from distill_scale import real_records, stream_records
 
 from mixture_builder.clustering.steps import EmbedStep
 from mixture_builder.records import make_instruction
@@ -69,9 +69,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=16)
     args = parser.parse_args()
     real, _ = real_records()
-    interleaved = itertools.chain.from_iterable(itertools.zip_longest(*real.values()))
-    sources = itertools.chain.from_iterable(itertools.zip_longest(*([s] * len(r) for s, r in real.items())))
-    rows = [{**row, "source": source} for row, source in zip(interleaved, sources) if row is not None][:args.n]
+    rows = [{**row, "source": source} for source, row, _ in itertools.islice(stream_records(real), args.n)]
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     seconds = {
         "1_task_all_cores": timed_run(rows, 1, cores, args.batch_size),
