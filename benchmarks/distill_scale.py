@@ -9,9 +9,10 @@ are in separate pools whose source is ``<source>-recombined`` (so they are never
 show as such in the report). Rater and distiller are the distill tests' scripted teacher
 (``tests/mixture_builder/distill/_fixtures_distill.py``) served by ``FakeOpenAIServer`` in a child process,
 with no latency. First runs ``lm-mixup distill --dry-run`` on the pool (its report, its time, and the
-requests the teacher received meanwhile: none), then the distillation. Prints per stage (a datatrove logging
-folder) its wall time from the task logs and the peak memory of this process and its children (the teacher
-excluded) sampled every 0.1 s: RSS summed over the processes, and PSS (shared pages split among the processes
+requests the teacher received meanwhile: none), then ``lm-mixup distill`` as a user runs it, in its own process.
+Prints per stage (a datatrove logging folder) its wall time from the task logs and the peak memory of the
+``distill`` process and its children (what a user's machine holds for the run; the benchmark and the teacher are
+not counted) sampled every 0.1 s: RSS summed over the processes, and PSS (shared pages split among the processes
 sharing them). Then one JSON line with ``records``, ``seconds``, ``peak_rss_gb``, ``peak_pss_gb``,
 ``stage_seconds``, ``stage_peak_rss_gb``, ``report_mb`` and ``dry_run`` (its seconds, requests sent, and per
 teacher stage the estimated calls next to the requests sent).
@@ -40,7 +41,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the scripted teacher lives with the tests
 
 from mixture_builder.distill.config import DistillConfig
-from mixture_builder.distill.pipeline import run_distill
 from mixture_builder.readers import read_records
 from mixture_builder.records import instruction_fields
 from mixture_builder.teacher.testing import FakeOpenAIServer
@@ -124,24 +124,26 @@ def _serve(port: Any, stop: Any, requests: Any) -> None:
 
 
 class TreeRss:
-    """Memory of this process and its children (but ``exclude``), sampled every ``INTERVAL`` s as
-    ``(time, rss, pss)`` bytes: RSS summed over the processes (pages shared by forked processes counted once per
-    process, so an upper bound) and PSS (each shared page split among its sharers: what the tree really holds)."""
+    """Memory of process ``root`` and its children, sampled every ``INTERVAL`` s as ``(time, rss, pss)`` bytes:
+    RSS summed over the processes (pages shared by forked processes counted once per process, so an upper bound)
+    and PSS (each shared page split among its sharers: what the tree really holds)."""
 
-    def __init__(self, exclude: int) -> None:
-        self.exclude, self.samples = exclude, []
+    def __init__(self, root: int) -> None:
+        self.root, self.samples = psutil.Process(root), []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
-        me = psutil.Process()
         while not self._stop.is_set():
             rss = pss = 0
-            for proc in [me, *me.children(recursive=True)]:
+            try:
+                tree = [self.root, *self.root.children(recursive=True)]
+            except psutil.Error:
+                tree = []
+            for proc in tree:
                 try:
-                    if proc.pid != self.exclude:
-                        info = proc.memory_full_info()
-                        rss, pss = rss + info.rss, pss + getattr(info, "pss", info.rss)
+                    info = proc.memory_full_info()
+                    rss, pss = rss + info.rss, pss + getattr(info, "pss", info.rss)
                 except psutil.Error:
                     pass
             self.samples.append((time.time(), rss, pss))
@@ -180,14 +182,17 @@ def stage_spans(logs: Path) -> dict[str, tuple[float, float]]:
     return dict(sorted(spans.items(), key=lambda item: item[1][0]))
 
 
-def run_dry_run(settings: dict[str, Any], work: Path, requests: Any) -> dict[str, Any]:
+def distill_command(config_path: Path, *options: str) -> list[str]:
+    """``lm-mixup distill --config PATH [options]`` with this interpreter."""
+    return [sys.executable, "-m", "mixture_builder.cli", "distill", "--config", str(config_path), *options]
+
+
+def run_dry_run(config_path: Path, requests: Any) -> dict[str, Any]:
     """``lm-mixup distill --dry-run`` on the pool, as a user runs it; prints its report and returns its time and
     the requests the fake teacher received meanwhile (there must be none)."""
-    path = work / "distill.yaml"
-    path.write_text(yaml.safe_dump(settings, sort_keys=False), encoding="utf-8")
     before, start = requests.value, time.time()
-    done = subprocess.run([sys.executable, "-m", "mixture_builder.cli", "distill", "--config", str(path), "--dry-run"],
-                          cwd=ROOT, capture_output=True, text=True, check=False)
+    done = subprocess.run(distill_command(config_path, "--dry-run"), cwd=ROOT, capture_output=True, text=True,
+                          check=False)
     seconds = time.time() - start
     print(done.stdout.rstrip() or done.stderr.rstrip())
     if done.returncode:
@@ -231,15 +236,21 @@ def main() -> None:
         "executor": {"tasks": args.tasks, "workers": args.workers},
     }
     config = DistillConfig.from_dict(settings)
+    config_path = work / "distill.yaml"
+    config_path.write_text(yaml.safe_dump(settings, sort_keys=False), encoding="utf-8")
     try:
-        dry_run = run_dry_run(settings, work, requests)
+        dry_run = run_dry_run(config_path, requests)
         start = time.time()
-        with TreeRss(exclude=server.pid) as rss:
-            stats = run_distill(config, quiet=True)
+        run = subprocess.Popen(distill_command(config_path), cwd=ROOT)
+        with TreeRss(run.pid) as rss:
+            returncode = run.wait()
         seconds = time.time() - start
     finally:
         stop.set()
         server.join(timeout=10)
+    if returncode:
+        raise SystemExit(f"distill failed with exit code {returncode}")
+    stats = json.loads((Path(config.output) / "stats.json").read_text(encoding="utf-8"))
     dry_run["stages"] = estimate_vs_actual(stats)
     dry_run["server_requests"] = requests.value
     spans = stage_spans(config.work_dir / "logs")
