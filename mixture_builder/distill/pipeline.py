@@ -182,6 +182,12 @@ def pool_executors(config: DistillConfig, *, use_cache: bool = True) -> dict[str
     return executors
 
 
+def embed_executor(config: DistillConfig, *, depends: Any) -> Any:
+    """The ``embed`` stage: every scored record's vector into ``embeddings/`` (one shard per task)."""
+    return _executor(config, "embed", [_reader(stage_dir(config, "scored")), _embed_step(config, "embeddings")],
+                     tasks=config.executor.tasks, depends=depends)
+
+
 def build_executors(config: DistillConfig, *, use_cache: bool = True) -> dict[str, Any]:
     """The chained stage executors (the last one's ``run()`` runs them all)."""
 
@@ -189,9 +195,7 @@ def build_executors(config: DistillConfig, *, use_cache: bool = True) -> dict[st
     tasks = config.executor.tasks
     scoring = config.scoring
     clustering = config.clustering
-    executors["embed"] = previous = _executor(config, "embed", [
-        _reader(stage_dir(config, "scored")), _embed_step(config, "embeddings"),
-    ], tasks=tasks, depends=executors["score"])
+    executors["embed"] = previous = embed_executor(config, depends=executors["score"])
     executors["cluster"] = previous = _executor(config, "cluster", [
         _reader(stage_dir(config, "scored")),
         SplitAndCluster(_writer(stage_dir(config, "high")), threshold=scoring.threshold,

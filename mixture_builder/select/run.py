@@ -17,11 +17,12 @@ from typing import Any
 from datatrove.data import Document
 
 from dataset_cards.layout import write_dataset_folder
+from mixture_builder.clustering.steps import stored_or_embedded
 from mixture_builder.console import stage_console
 from mixture_builder.distill.assemble import pool_stages, read_docs, teacher_usage
 from mixture_builder.distill.config import DistillConfig
-from mixture_builder.distill.pipeline import check_inputs, logs_dir, pool_executors, stage_dir
-from mixture_builder.distill.select import add_long_tail, original_row
+from mixture_builder.distill.pipeline import check_inputs, embed_executor, logs_dir, pool_executors, stage_dir
+from mixture_builder.distill.select import add_long_tail, long_tail_text, original_row
 from mixture_builder.distill.stats import distribution, step_totals
 from mixture_builder.errors import InputError
 from mixture_builder.select.card import write_select_card
@@ -39,6 +40,7 @@ def pool_fingerprint(config: DistillConfig) -> dict[str, Any]:
 
     data = config.to_dict()
     keep = {key: data[key] for key in ("pools", "on_error", "dedup", "scoring", "decontamination")}
+    keep["embedding_model"] = config.clustering.embedding_model  # the stored vectors ds2 reads
     keep["tasks"] = config.executor.tasks  # the work folder's shards
     keep["scoring"]["rater"] = teacher_fingerprint(keep["scoring"].get("rater"))
     for pool in keep["pools"]:
@@ -59,16 +61,19 @@ def existing_value(doc: Document, column: str | None) -> float | None:
     return None
 
 
-def score_pool(config: DistillConfig, *, use_cache: bool = True, fresh: bool = False,
-               quiet: bool = False) -> list[Document]:
+def score_pool(config: DistillConfig, *, use_cache: bool = True, fresh: bool = False, quiet: bool = False,
+               embed: bool = False) -> list[Document]:
     """Run (or resume) distill's pool stages into ``config.work_dir``; the deduplicated, scored records
-    (``quiet``: one line per stage on the console, as ``lm-mixup distill``)."""
+    (``quiet``: one line per stage on the console, as ``lm-mixup distill``). ``embed`` adds distill's sharded
+    ``embed`` stage, which stores every scored record's vector under ``embeddings/``."""
     check_inputs(config)
     prepare_work_dir(config.work_dir, pool_fingerprint(config), on_change="restart", output=config.output,
                      fresh=fresh or not use_cache)
     executors = pool_executors(config, use_cache=use_cache)
+    if embed:
+        executors["embed"] = embed_executor(config, depends=executors["score"])
     with stage_console(executors, logs_dir(config, "console.log"), verbose=not quiet):
-        executors["score"].run()
+        list(executors.values())[-1].run()
     return read_docs(stage_dir(config, "scored"))
 
 
@@ -78,7 +83,7 @@ def run_select(config: SelectConfig, *, use_cache: bool = True, fresh: bool = Fa
     ``{"output", "input_records", "pool", "teacher_usage", "methods": {method: {"rows", "path"}}}``."""
     work = config.work_config
     selection = config.selection
-    docs = score_pool(work, use_cache=use_cache, fresh=fresh, quiet=quiet)
+    docs = score_pool(work, use_cache=use_cache, fresh=fresh, quiet=quiet, embed="ds2" in selection.methods)
     stages = pool_stages(work)
     usage = teacher_usage(step_totals(logs_dir(work, "score")))
     if not docs:
@@ -91,7 +96,9 @@ def run_select(config: SelectConfig, *, use_cache: bool = True, fresh: bool = Fa
     ranked = rows  # ds2's rows carry the long-tail score; the others keep long_tail empty, whatever runs with them
     if "ds2" in selection.methods:
         ranked = [dict(row) for row in rows]
-        add_long_tail(ranked, k=work.merge.long_tail_k, model_name=work.clustering.embedding_model)
+        vectors, _ = stored_or_embedded([stage_dir(work, "embeddings")], [row["id"] for row in ranked],
+                                        lambda i: long_tail_text(ranked[i]), work.clustering.embedding_model)
+        add_long_tail(ranked, k=work.merge.long_tail_k, vectors=vectors)
     summary: dict[str, Any] = {"output": selection.output, "input_records": stages["read"]["in"],
                                "pool": len(rows), "teacher_usage": {"score": usage}, "methods": {}}
     for method in selection.methods:

@@ -7,12 +7,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from mixture_builder.clustering.embeddings import embed_texts
+from mixture_builder.clustering.steps import gather_vectors
 from mixture_builder.distill.assemble import read_docs
 from mixture_builder.distill.config import DistillConfig
 from mixture_builder.distill.pipeline import run_distill
-from mixture_builder.distill.select import OUTPUT_COLUMNS
+from mixture_builder.distill.select import OUTPUT_COLUMNS, add_long_tail, long_tail_text
 from mixture_builder.select import SelectConfig, run_select
 from mixture_builder.teacher.testing import FakeOpenAIServer
 from tests.mixture_builder.distill._fixtures_distill import (
@@ -87,6 +90,18 @@ def test_top_k_holds_the_highest_car_scores_and_ds2_ranks_by_quality_then_long_t
     assert all(r["long_tail"] is None for m in ("random", "top-k", "full") for r in _rows(config, m))
 
 
+def test_ds2_long_tail_comes_from_the_sharded_embed_stage(car):
+    config, _, _, _ = car
+    full = _rows(config, "full")
+    vectors, found = gather_vectors([Path(config.selection.output) / ".lm-mixup" / "embeddings"],
+                                    [r["id"] for r in full])
+    assert found.all()  # every pool record was embedded by the embed stage, none in the select process
+    assert np.allclose(vectors, embed_texts([long_tail_text(r) for r in full]), atol=1e-5)
+    add_long_tail(full, k=5, vectors=vectors)
+    expected = {r["id"]: r["long_tail"] for r in full}
+    assert all(row["long_tail"] == expected[row["id"]] for row in _rows(config, "ds2"))
+
+
 def test_stats_and_card_say_method_size_and_counts(car):
     config, summary, _, _ = car
     for method in ("random", "full"):
@@ -112,6 +127,7 @@ def test_a_rerun_is_deterministic_and_resumes_the_pool(car, tmp_path: Path):
     run_select(again)
     for method in ("random", "top-k"):
         assert _rows(again, method) == _rows(config, method)
+    assert not (tmp_path / "again" / ".lm-mixup" / "embeddings").exists()  # only ds2 needs the embed stage
     other_seed = SelectConfig.from_dict({**data, "selection": {"methods": ["random"], "fraction": 0.2, "seed": 6,
                                                                "output": config.selection.output}})
     first = {r["id"] for r in _rows(config, "random")}
