@@ -6,13 +6,13 @@ would send: ``score`` rates the records without a score; ``distill`` writes one 
 clusters of ``capacity.mean`` low-quality records, by id, per source); ``rerate`` rates one distilled sample
 per cluster (stand-ins of ``max_new_tokens``). Upper bounds: duplicates are not removed and every record sent
 to the rater counts as low quality. Cached requests are free. Over ``sample_limit`` records, every k-th record
-is estimated and the figures are scaled by k.
+is estimated (k a power of two) and the figures are scaled by k.
 """
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,16 +45,29 @@ class DistillPlan:
                 "sampled_every": self.stride, "stages": self.stages}
 
 
-def read_pools(config: DistillConfig) -> list[Document]:
-    """Every usable record of the pools (read → normalise → existing scores), in this process."""
+def sample_pools(config: DistillConfig, sample_limit: int = SAMPLE_LIMIT) -> tuple[int, int, list[Document]]:
+    """The usable records of the pools (read → normalise → existing scores) streamed in this process:
+    ``(records, k, every k-th record)``, k the smallest power of two that keeps at most ``sample_limit``
+    (memory holds the sample, not the pools)."""
+    kept: list[Document] = []
+    stride, records = 1, 0
+    for doc in _usable_records(config):
+        if records % stride == 0:
+            kept.append(doc)
+            if len(kept) > sample_limit:  # keep every other one: every (2k)-th record
+                kept, stride = kept[::2], stride * 2
+        records += 1
+    return records, stride, kept
+
+
+def _usable_records(config: DistillConfig) -> Iterator[Document]:
     stream = None
     for pool in config.pools:
         reader = RawReader(pool.path, format=pool.format, on_error=config.on_error, limit=pool.limit or -1,
                            source=pool.source, license=pool.license, glob_pattern=pool.glob_pattern)
         stream = reader(stream)
     stream = NormaliseInstruction()(stream)
-    stream = AttachExistingScore(config.scoring.score_column, config.scoring.scores_file)(stream)
-    return list(stream)
+    yield from AttachExistingScore(config.scoring.score_column, config.scoring.scores_file)(stream)
 
 
 def _scaled(est: Estimate, k: int, cfg: TeacherConfig) -> dict[str, Any]:
@@ -88,9 +101,7 @@ def stand_in_sample(cluster: Document, max_new_tokens: int) -> Document:
 
 def make_plan(config: DistillConfig, *, sample_limit: int = SAMPLE_LIMIT) -> DistillPlan:
     """Estimate calls, tokens, cost and time of every teacher stage of ``config`` without sending a request."""
-    docs = read_pools(config)
-    stride = max(1, math.ceil(len(docs) / sample_limit))
-    sample = docs[::stride]
+    records, stride, sample = sample_pools(config, sample_limit)
     scoring, rater = config.scoring, config.scoring.rater
     unscored = [d for d in sample if not isinstance(d.metadata.get("quality"), int)]
     low = [d for d in sample if not isinstance(d.metadata.get("quality"), int) or d.metadata["quality"] < scoring.threshold]
@@ -108,7 +119,7 @@ def make_plan(config: DistillConfig, *, sample_limit: int = SAMPLE_LIMIT) -> Dis
     if config.merge.rerate:
         samples = [stand_in_sample(c, distiller.max_new_tokens) for c in clusters]
         stages["rerate"] = _scaled(estimate(samples, rater, step=RateUnscored(rater)), stride, rater)
-    return DistillPlan(records=len(docs), unscored=min(len(docs), len(unscored) * stride), clusters=len(clusters) * stride,
+    return DistillPlan(records=records, unscored=min(records, len(unscored) * stride), clusters=len(clusters) * stride,
                        stride=stride, stages=stages)
 
 

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from mixture_builder.cli import app
 from mixture_builder.distill.config import DistillConfig
-from mixture_builder.distill.plan import make_plan
+from mixture_builder.distill.plan import make_plan, sample_pools
 from mixture_builder.teacher.testing import FakeOpenAIServer
 from tests.mixture_builder.distill._fixtures_distill import real_pool_config, scripted_teacher
 
@@ -51,3 +51,12 @@ def test_plan_scales_with_calls_and_limits(raw_dir, tmp_path):
     sampled = make_plan(config, sample_limit=100)
     assert sampled.stride == 4 and sampled.stages["score"]["calls"] == 400
     assert abs(sampled.stages["score"]["prompt_tokens"] - score["prompt_tokens"]) < 0.15 * score["prompt_tokens"]
+
+
+def test_the_plan_holds_a_sample_not_the_pools(raw_dir, tmp_path):
+    """Records are streamed: every k-th is kept (k the smallest power of two that keeps ≤ the limit)."""
+    config = DistillConfig.from_dict(_config(raw_dir, tmp_path, "http://127.0.0.1:9/v1"))
+    _, _, every = sample_pools(config, sample_limit=10**6)
+    records, k, kept = sample_pools(config, sample_limit=150)
+    assert (records, k, len(every)) == (400, 4, 400)
+    assert [d.id for d in kept] == [d.id for d in every][::4]
