@@ -44,7 +44,8 @@ def default_model_path() -> str:
 
 
 def load_embedder(model_name: str | None = None, device: str = "cpu") -> SentenceTransformer:
-    """The sentence-transformers model ``model_name`` (None: the offline MiniLM), loaded once per process."""
+    """The sentence-transformers model ``model_name`` (None: the offline MiniLM) on ``device`` ('auto':
+    sentence-transformers' choice, a GPU when there is one), loaded once per process."""
     name = model_name or default_model_path()
     key = (name, device)
     with _LOCK:
@@ -53,7 +54,7 @@ def load_embedder(model_name: str | None = None, device: str = "cpu") -> Sentenc
             from sentence_transformers import SentenceTransformer
 
             try:
-                model = SentenceTransformer(name, device=device)
+                model = SentenceTransformer(name, device=None if device == "auto" else device)
             except (OSError, ValueError) as error:
                 raise ConfigError(
                     f"cannot load embedding model {name!r} ({error.__class__.__name__}: {error})",

@@ -41,8 +41,8 @@ def distill(
     ] = False,
 ) -> None:
     """Distill a low-quality instruction pool into a small high-quality dataset (LM-Mixup)."""
-    from mixture_builder.distill.config import DistillConfig, demo_config
-    from mixture_builder.distill.pipeline import STAGES, run_distill
+    from mixture_builder.distill.config import STAGES, DistillConfig, demo_config
+    from mixture_builder.distill.pipeline import run_distill
     from mixture_builder.distill.plan import make_plan, plan_lines
 
     cfg = DistillConfig.from_yaml(config) if config else demo_config()

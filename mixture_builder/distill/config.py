@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -29,6 +30,15 @@ def demo_pool_path() -> Path:
     """The packaged demo pool: instruction samples written for this project, redundant and flawed on purpose,
     in three sources (``general``, ``howto``, ``code``: one folder each, with a ``SOURCE.md``)."""
     return Path(str(resources.files("mixture_builder.distill") / "demo"))
+
+
+EMBEDDING_DEVICE = re.compile(r"cpu|cuda(:\d+)?|mps|auto")
+"""Devices ``clustering.embedding_device`` accepts."""
+STAGES: tuple[str, ...] = (
+    "decont_index", "ingest", "exact_1_signatures", "exact_2_links", "near_1_signatures", "near_2_buckets",
+    "near_3_clusters", "score", "embed", "cluster", "distill", "rerate", "assemble",
+)
+"""The stages of a run, in order (each one datatrove executor; ``executor.stages`` keys name them)."""
 
 
 def _bad(name: str, problem: str, fix: str) -> ConfigError:
@@ -117,7 +127,15 @@ class ClusteringConfig:
         default=16,
     )
 
+    embedding_device: str = help_field(
+        "Device of the embedding model: 'cpu', 'cuda', 'cuda:N', 'mps' or 'auto' (a GPU when the task has one).",
+        default="cpu",
+    )
+
     def __post_init__(self) -> None:
+        if not EMBEDDING_DEVICE.fullmatch(self.embedding_device):
+            raise _bad("embedding_device", f"unknown device {self.embedding_device!r}",
+                       "use cpu, cuda, cuda:N, mps or auto")
         if self.embedding_batch_size < 1:
             raise _bad("embedding_batch_size", f"must be >= 1, got {self.embedding_batch_size}",
                        "use e.g. 16 (CPU) or 64 (GPU)")
@@ -284,6 +302,7 @@ class DistillConfig:
             raise _bad("on_error", f"unknown value {self.on_error!r}", "use 'raise' or 'skip'")
         if not self.pools:
             raise _bad("pools", "no pools given", "list at least one pool with a path")
+        self.executor.check_stage_names(STAGES)
 
     @property
     def work_dir(self) -> Path:

@@ -62,9 +62,6 @@ from mixture_builder.teacher.templates import load_template
 from mixture_builder.work_dir import check_inputs_exist, local_path, teacher_fingerprint
 from mixture_builder.work_dir import prepare_work_dir as prepare
 
-STAGES: tuple[str, ...] = ("decont_index", "ingest", "dedup", "score", "embed", "cluster", "distill", "rerate",
-                           "assemble")
-
 
 def config_fingerprint(config: DistillConfig) -> dict[str, Any]:
     """Everything that changes the result or the work folder's layout: the options (not the push target,
@@ -184,7 +181,7 @@ def pool_executors(config: DistillConfig, *, use_cache: bool = True) -> dict[str
 
 def embed_executor(config: DistillConfig, *, depends: Any) -> Any:
     """The ``embed`` stage: every scored record's vector into ``embeddings/`` (one shard per task)."""
-    return _executor(config, "embed", [_reader(stage_dir(config, "scored")), _embed_step(config, "embeddings")],
+    return _executor(config, "embed", [_reader(stage_dir(config, "scored")), _embed_step(config, "embeddings", stage="embed")],
                      tasks=config.executor.tasks, depends=depends)
 
 
@@ -204,7 +201,7 @@ def build_executors(config: DistillConfig, *, use_cache: bool = True) -> dict[st
                         embeddings_folder=str(stage_dir(config, "embeddings"))),
         ShardedWriter(str(stage_dir(config, "clusters")), tasks),
     ], depends=previous)
-    distilled = [_embed_step(config, "embeddings_distilled")] if not config.merge.rerate else []
+    distilled = [_embed_step(config, "embeddings_distilled", stage="distill")] if not config.merge.rerate else []
     executors["distill"] = previous = _executor(config, "distill", [
         ShardedReader(str(stage_dir(config, "clusters"))),
         distiller_step(config.distiller, use_cache=use_cache),
@@ -218,7 +215,7 @@ def build_executors(config: DistillConfig, *, use_cache: bool = True) -> dict[st
             _reader(stage_dir(config, "distilled")),
             _rater(config, use_cache),
             QualityFilter(threshold=scoring.threshold, exclusion_writer=_writer(stage_dir(config, "rerate_dropped"))),
-            _embed_step(config, "embeddings_distilled"),
+            _embed_step(config, "embeddings_distilled", stage="rerate"),
             _writer(stage_dir(config, "rerated")),
         ], tasks=tasks, depends=previous)
     executors["assemble"] = _executor(config, "assemble", [AssembleDataset(config)], depends=previous)
@@ -226,11 +223,13 @@ def build_executors(config: DistillConfig, *, use_cache: bool = True) -> dict[st
     return executors
 
 
-def _embed_step(config: DistillConfig, folder: str) -> EmbedStep:
-    """Embeds the records passing through into ``{work}/{folder}`` (one shard per task; see ``EmbedStep``)."""
-    return EmbedStep(str(stage_dir(config, folder)), model_name=config.clustering.embedding_model, group_by=None,
-                     batch_size=config.clustering.embedding_batch_size,
-                     threads=config.executor.threads_per_task(config.executor.tasks))
+def _embed_step(config: DistillConfig, folder: str, *, stage: str) -> EmbedStep:
+    """Embeds the records passing through stage ``stage`` into ``{work}/{folder}`` (one shard per task; see
+    ``EmbedStep``), with that stage's CPUs as torch threads."""
+    clustering = config.clustering
+    return EmbedStep(str(stage_dir(config, folder)), model_name=clustering.embedding_model, group_by=None,
+                     batch_size=clustering.embedding_batch_size, device=clustering.embedding_device,
+                     threads=config.executor.for_stage(stage).threads_per_task(config.executor.tasks))
 
 
 def check_inputs(config: DistillConfig) -> None:

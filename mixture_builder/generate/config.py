@@ -32,12 +32,17 @@ __all__ = [
     "DEGRADATION_STYLES",
     "DEMO_SOURCE",
     "EXECUTORS",
+    "STAGES",
     "BuildConfig",
     "ClusterSizeConfig",
     "ExecutorConfig",
     "SourceConfig",
     "demo_corpus_path",
 ]
+
+
+STAGES: tuple[str, ...] = ("samples", "assemble", "publish", "push")
+"""The stages of a build, in order (``executor.stages`` keys name them)."""
 
 
 def _bad(name: str, problem: str, fix: str) -> ConfigError:
@@ -163,6 +168,7 @@ class BuildConfig:
                        f"use one of {', '.join(CONTENT_HASH_CHOICES)}")
         if not self.sources:
             raise _bad("sources", "no sources", "list at least one source folder or file")
+        self.executor.check_stage_names(STAGES)
         self._check_tasks()
         self._check_variants()
         self._check_ranges()

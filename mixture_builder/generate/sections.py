@@ -1,11 +1,12 @@
 """The sections of a build config: ``SourceConfig`` (``sources:``), ``ClusterSizeConfig`` (``clusters:``)
-and ``ExecutorConfig`` (``executor:``); :mod:`mixture_builder.generate.config` assembles them into
+and ``ExecutorConfig`` (``executor:``, with per-stage ``StageResources``); :mod:`mixture_builder.generate.config` assembles them into
 ``BuildConfig`` (and re-exports them)."""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -94,6 +95,28 @@ class ClusterSizeConfig:
 
 
 @dataclass
+class StageResources:
+    """What one stage's Slurm jobs or Ray tasks ask for, over the executor's own settings (unset: the
+    executor's), e.g. a GPU partition for ``embed`` or a big node for a vLLM teacher's stage."""
+
+    partition: str | None = help_field("Slurm partition of this stage (None: the executor's).", default=None)
+    cpus_per_task: int | None = help_field("CPUs per task of this stage (None: the executor's).", default=None)
+    gpus_per_task: int | None = help_field("GPUs per task of this stage (None: the executor's).", default=None)
+    mem_per_cpu_gb: float | None = help_field("Memory per CPU in GB (None: the executor's).", default=None)
+    time: str | None = help_field("Slurm time limit per job of this stage (None: the executor's).", default=None)
+    sbatch_args: dict[str, Any] = help_field(
+        "Extra sbatch options of this stage, merged over the executor's.", default_factory=dict
+    )
+
+    def __post_init__(self) -> None:
+        for name in ("cpus_per_task", "gpus_per_task", "mem_per_cpu_gb"):
+            value = getattr(self, name)
+            if value is not None and value < (1 if name == "cpus_per_task" else 0):
+                raise ConfigError(f"{name} must be >= {1 if name == 'cpus_per_task' else 0}, got {value}",
+                                  field=name, fix="leave it out to use the executor's")
+
+
+@dataclass
 class ExecutorConfig:
     """Which datatrove executor runs the pipeline; the pipeline is the same for all of them."""
 
@@ -112,12 +135,22 @@ class ExecutorConfig:
     partition: str | None = help_field("Slurm partition (kind 'slurm').", default=None)
     time: str = help_field("Slurm time limit per job.", default="24:00:00")
     cpus_per_task: int = help_field("CPUs per Slurm/Ray task.", default=1)
+    gpus_per_task: int = help_field("GPUs per Slurm/Ray task (usually set per stage, see 'stages').", default=0)
     mem_per_cpu_gb: float = help_field("Memory per CPU in GB (Slurm/Ray).", default=2.0)
+    tasks_per_job: int = help_field(
+        "Tasks run one after another in one Slurm job or Ray task (fewer, longer jobs for many small shards).",
+        default=1,
+    )
     sbatch_args: dict[str, Any] = help_field(
-        "Extra sbatch options, e.g. {gres: 'gpu:1'} for a vLLM teacher.",
+        "Extra sbatch options, e.g. {qos: high}.",
         default_factory=dict,
     )
     venv_path: str | None = help_field("Virtualenv activated by Slurm jobs.", default=None)
+    stages: dict[str, StageResources] = help_field(
+        "Per-stage resources over these (Slurm/Ray), by stage name, e.g. {embed: {partition: gpu, "
+        "gpus_per_task: 1}}; a name the job has no stage of is an error listing its stages.",
+        default_factory=dict,
+    )
 
     def __post_init__(self) -> None:
         if self.kind not in EXECUTORS:
@@ -130,10 +163,36 @@ class ExecutorConfig:
             raise ConfigError(
                 f"tasks must be >= 1, got {self.tasks}", field="tasks", fix="use 1 or more"
             )
+        if self.tasks_per_job < 1:
+            raise ConfigError(
+                f"tasks_per_job must be >= 1, got {self.tasks_per_job}", field="tasks_per_job", fix="use 1 or more"
+            )
+        if self.gpus_per_task < 0:
+            raise ConfigError(
+                f"gpus_per_task must be >= 0, got {self.gpus_per_task}", field="gpus_per_task", fix="use 0 or more"
+            )
         if self.kind == "slurm" and not self.partition:
             raise ConfigError(
                 "executor 'slurm' needs a partition", field="partition", fix="set executor.partition"
             )
+
+    def check_stage_names(self, known: Iterable[str], *, where: str = "executor") -> None:
+        """A ``stages`` key that names no stage of the job is an error listing the ones it has."""
+        known = list(known)
+        for name in self.stages:
+            if name not in known:
+                raise ConfigError(f"unknown stage {name!r}", field=f"{where}.stages.{name}",
+                                  fix=f"use one of {', '.join(known)}")
+
+    def for_stage(self, name: str) -> ExecutorConfig:
+        """This executor with stage ``name``'s resources applied (and no per-stage table left)."""
+        stage = self.stages.get(name)
+        if stage is None:
+            return replace(self, stages={})
+        overrides = {key: getattr(stage, key) for key in
+                     ("partition", "cpus_per_task", "gpus_per_task", "mem_per_cpu_gb", "time")
+                     if getattr(stage, key) is not None}
+        return replace(self, **overrides, sbatch_args={**self.sbatch_args, **stage.sbatch_args}, stages={})
 
     def threads_per_task(self, tasks: int) -> int:
         """CPU threads a task of a ``tasks``-task stage may use: this machine's cores shared by the tasks run at
@@ -145,7 +204,11 @@ class ExecutorConfig:
         return max(1, cores // at_once)
 
     def make(self, pipeline: list[Any], *, name: str, tasks: int, logging_dir: str, depends: Any = None) -> Any:
-        """The datatrove executor of one stage (``pipeline`` run as ``tasks`` tasks after ``depends``)."""
+        """The datatrove executor of one stage (``pipeline`` run as ``tasks`` tasks after ``depends``), with the
+        stage's own resources when ``stages`` names it."""
+        if self.stages:
+            return self.for_stage(name).make(pipeline, name=name, tasks=tasks, logging_dir=logging_dir,
+                                             depends=depends)
         if self.kind == "local":
             from datatrove.executor import LocalPipelineExecutor
 
@@ -157,10 +220,13 @@ class ExecutorConfig:
 
             return SlurmPipelineExecutor(
                 pipeline=pipeline, tasks=tasks, time=self.time, partition=self.partition,
-                cpus_per_task=self.cpus_per_task, mem_per_cpu_gb=self.mem_per_cpu_gb, job_name=f"lm-mixup-{name}",
+                cpus_per_task=self.cpus_per_task, gpus_per_task=self.gpus_per_task,
+                mem_per_cpu_gb=self.mem_per_cpu_gb, tasks_per_job=self.tasks_per_job, job_name=f"lm-mixup-{name}",
                 sbatch_args=self.sbatch_args or None, venv_path=self.venv_path, logging_dir=logging_dir,
                 depends=depends,
             )
-        # Ray runs as many tasks at once as its resources allow (cpus_per_task, mem_per_cpu_gb per task)
+        # Ray runs as many tasks at once as its resources allow (cpus, GPUs and memory per task)
         return RayStageExecutor(pipeline, tasks=tasks, workers=-1, logging_dir=logging_dir,
-                                cpus_per_task=self.cpus_per_task, mem_per_cpu_gb=self.mem_per_cpu_gb, depends=depends)
+                                cpus_per_task=self.cpus_per_task, gpus_per_task=self.gpus_per_task,
+                                mem_per_cpu_gb=self.mem_per_cpu_gb, tasks_per_job=self.tasks_per_job,
+                                depends=depends)

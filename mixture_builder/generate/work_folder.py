@@ -6,9 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from mixture_builder.generate.config import BuildConfig
-
-STAGES: tuple[str, ...] = ("samples", "assemble", "publish", "push")
+from mixture_builder.generate.config import STAGES, BuildConfig
 
 
 def stage_dirs(config: BuildConfig) -> dict[str, Path]:

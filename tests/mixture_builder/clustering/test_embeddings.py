@@ -36,6 +36,13 @@ def test_model_is_loaded_once_per_process() -> None:
     assert load_embedder() is load_embedder(None)
 
 
+def test_auto_device_is_sentence_transformers_choice() -> None:
+    """'auto' lets sentence-transformers pick (a GPU when there is one; here the CPU), same vectors as 'cpu'."""
+    assert load_embedder(device="auto").device.type in ("cpu", "cuda", "mps")
+    texts = ["How do I bake bread?", "What is the capital of Peru?"]
+    assert np.allclose(embed_texts(texts, device="auto"), embed_texts(texts), atol=1e-5)
+
+
 def test_bad_model_name_is_a_config_error(tmp_path) -> None:
     with pytest.raises(ConfigError, match="embedding model"):
         load_embedder(str(tmp_path / "missing-model"))

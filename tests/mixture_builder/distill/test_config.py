@@ -57,6 +57,8 @@ def test_yaml_nested_sections_and_relative_paths(tmp_path: Path):
         ("distiller: {teacher: {backend: nope}}", "backend"),
         ("distiller: {engine: tgi}", "distiller.engine"),
         ("merge: {ratio: 1.5}", "merge.ratio"),
+        ("clustering: {embedding_device: gpu}", "clustering.embedding_device': unknown device 'gpu'"),
+        ("executor: {stages: {embed: {cpus_per_task: 0}}}", "executor.stages.embed.cpus_per_task"),
         ("bogus: 1", "bogus"),
     ],
 )

@@ -13,11 +13,12 @@ from pathlib import Path
 import pytest
 
 from mixture_builder.clustering.steps import EmbedStep
-from mixture_builder.distill.config import DistillConfig
+from mixture_builder.config_io import load_config
+from mixture_builder.distill.config import STAGES, DistillConfig
 from mixture_builder.distill.pipeline import build_executors, pool_executors, run_distill
 from mixture_builder.distill.sharding import PoolReader
 from mixture_builder.distill.work_folder import read_docs
-from mixture_builder.errors import InputError
+from mixture_builder.errors import ConfigError, InputError
 from mixture_builder.generate.sections import ExecutorConfig
 from mixture_builder.ray_stages import RayStageExecutor
 from mixture_builder.select.config import SelectConfig
@@ -110,6 +111,49 @@ def test_slurm_config_builds_its_executor_chain(tmp_path):
     assert not (tmp_path / "out").exists()  # building submits nothing
 
 
+def test_a_stage_gets_its_own_slurm_resources(tmp_path):
+    """configs/distill_slurm.yaml embeds on the GPU partition, one GPU per job; the other stages stay on CPUs."""
+    config = DistillConfig.from_yaml(REPO / "configs" / "distill_slurm.yaml")
+    config.output = str(tmp_path / "out")
+    executors = build_executors(config)
+    embed = executors["embed"]
+    assert (embed.partition, embed.gpus_per_task, embed.cpus_per_task) == ("gpu", 1, 8)
+    assert embed.venv_path == executors["score"].venv_path and embed.time == executors["score"].time
+    assert {(e.partition, e.gpus_per_task, e.cpus_per_task) for n, e in executors.items() if n != "embed"} == {
+        ("cpu", 0, 4)}
+    assert [step.device for step in embed.pipeline if isinstance(step, EmbedStep)] == ["auto"]
+
+
+def test_stage_resources_merge_over_the_executor():
+    base = load_config(ExecutorConfig, {
+        "kind": "slurm", "partition": "cpu", "cpus_per_task": 4, "sbatch_args": {"qos": "low", "account": "a"},
+        "stages": {"embed": {"partition": "gpu", "gpus_per_task": 2, "sbatch_args": {"qos": "high"}}}})
+    embed, score = base.for_stage("embed"), base.for_stage("score")
+    assert (embed.partition, embed.gpus_per_task, embed.cpus_per_task) == ("gpu", 2, 4)
+    assert embed.sbatch_args == {"qos": "high", "account": "a"} and embed.stages == {}
+    assert (score.partition, score.gpus_per_task, score.sbatch_args) == ("cpu", 0, {"qos": "low", "account": "a"})
+    assert base.stages  # the config itself is unchanged
+
+
+def test_an_unknown_stage_is_one_line_error_naming_the_known_ones(tmp_path):
+    path = tmp_path / "distill.yaml"
+    path.write_text("pools: [a.jsonl]\nexecutor:\n  stages:\n    embedding: {gpus_per_task: 1}\n")
+    with pytest.raises(ConfigError) as info:
+        DistillConfig.from_yaml(path)
+    message = str(info.value)
+    assert "\n" not in message and str(path) in message and "executor.stages.embedding" in message
+    assert "near_1_signatures" in message and "embed," in message
+
+
+def test_every_stage_name_of_a_full_run_is_known(tmp_path):
+    """``executor.stages`` keys are checked against STAGES: every executor of a run with decontamination,
+    both dedups and re-rating is named there, in the run's order."""
+    data = {"output": str(tmp_path / "out"), "pools": ["a.jsonl"],
+            "decontamination": {"test_sets": [str(tmp_path / "test.jsonl")]}}
+    executors = build_executors(DistillConfig.from_dict(data))
+    assert list(executors) == list(STAGES)
+
+
 def _embed_threads(executor) -> list[int | None]:
     return [step.threads for step in executor.pipeline if isinstance(step, EmbedStep)]
 
@@ -125,7 +169,7 @@ def test_embedding_tasks_share_the_cores(tmp_path, monkeypatch):
     assert threads == {1: [4, 4], 2: [2, 2], 4: [1, 1]}
     slurm = DistillConfig.from_yaml(REPO / "configs" / "distill_slurm.yaml")
     slurm.output = str(tmp_path / "slurm")
-    assert _embed_threads(build_executors(slurm)["embed"]) == [slurm.executor.cpus_per_task]
+    assert _embed_threads(build_executors(slurm)["embed"]) == [slurm.executor.for_stage("embed").cpus_per_task] == [8]
 
 
 def test_ray_config_builds_its_executor_chain(tmp_path):
@@ -139,6 +183,7 @@ def test_ray_config_builds_its_executor_chain(tmp_path):
     assert executors["cluster"].world_size == executors["assemble"].world_size == 1
     assert executors["assemble"].depends is executors.get("rerate", executors["distill"])
     assert executors["embed"].cpus_per_task == 4 and executors["embed"].workers == 32  # Ray's resources decide
+    assert executors["embed"].gpus_per_task == 1 and executors["score"].gpus_per_task == 0
     local = build_executors(dataclasses.replace(config, executor=ExecutorConfig(tasks=32)))
     assert {name: (e.world_size, [type(step).__name__ for step in e.pipeline]) for name, e in executors.items()} == {
         name: (e.world_size, [type(step).__name__ for step in e.pipeline]) for name, e in local.items()}

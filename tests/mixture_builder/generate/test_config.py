@@ -49,6 +49,8 @@ def test_demo_corpus_is_packaged_and_varied():
         ("clusters: {min_size: 1}", "2 <= min_size"),
         ("clusters: {mean: 5, sizes: 3}", "field 'clusters.sizes': unknown option"),
         ("executor: {kind: slurm}", "needs a partition"),
+        ("executor: {stages: {embed: {gpus_per_task: 1}}}", "field 'executor.stages.embed': unknown stage"),
+        ("executor: {gpus_per_task: -1}", "field 'executor.gpus_per_task': gpus_per_task must be >= 0"),
         ("sources: [{path: x, limt: 3}]", "sources[0].limt"),
         ("teacher: {backend: openai}", "needs a base_url"),
         ("quality_threshold: 7", "quality_threshold"),
