@@ -12,8 +12,8 @@ with no latency. First runs ``lm-mixup distill --dry-run`` on the pool (its repo
 requests the teacher received meanwhile: none), then ``lm-mixup distill`` as a user runs it, in its own process.
 Prints per stage (a datatrove logging folder) its wall time from the task logs and the peak memory of the
 ``distill`` process and its children (what a user's machine holds for the run; the benchmark and the teacher are
-not counted) sampled every 0.1 s: RSS summed over the processes, and PSS (shared pages split among the processes
-sharing them). Then one JSON line with ``records``, ``seconds``, ``peak_rss_gb``, ``peak_pss_gb``,
+not counted): RSS summed over the processes, sampled every 0.1 s, and PSS (shared pages split among the processes
+sharing them), every 1 s. Then one JSON line with ``records``, ``seconds``, ``peak_rss_gb``, ``peak_pss_gb``,
 ``stage_seconds``, ``stage_peak_rss_gb``, ``report_mb`` and ``dry_run`` (its seconds, requests sent, and per
 teacher stage the estimated calls next to the requests sent).
 """
@@ -48,6 +48,8 @@ from tests.mixture_builder.distill._fixtures_distill import scripted_teacher
 
 INTERVAL = 0.1
 """Seconds between RSS samples."""
+PSS_EVERY = 10
+"""PSS is read every this many samples (it walks every page table: at 0.1 s it cost half a core)."""
 RAW = ROOT.parent / "shared" / "data" / "raw"
 SOURCES = {
     "alpaca": "stanford_alpaca/alpaca_5000.shared.json",
@@ -126,7 +128,8 @@ def _serve(port: Any, stop: Any, requests: Any) -> None:
 class TreeRss:
     """Memory of process ``root`` and its children, sampled every ``INTERVAL`` s as ``(time, rss, pss)`` bytes:
     RSS summed over the processes (pages shared by forked processes counted once per process, so an upper bound)
-    and PSS (each shared page split among its sharers: what the tree really holds)."""
+    and, every ``PSS_EVERY`` samples, PSS (each shared page split among its sharers: what the tree really holds;
+    None in between)."""
 
     def __init__(self, root: int) -> None:
         self.root, self.samples = psutil.Process(root), []
@@ -134,7 +137,10 @@ class TreeRss:
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
-        while not self._stop.is_set():
+        for n in itertools.count():
+            if self._stop.is_set():
+                return
+            with_pss = n % PSS_EVERY == 0
             rss = pss = 0
             try:
                 tree = [self.root, *self.root.children(recursive=True)]
@@ -142,11 +148,11 @@ class TreeRss:
                 tree = []
             for proc in tree:
                 try:
-                    info = proc.memory_full_info()
+                    info = proc.memory_full_info() if with_pss else proc.memory_info()
                     rss, pss = rss + info.rss, pss + getattr(info, "pss", info.rss)
                 except psutil.Error:
                     pass
-            self.samples.append((time.time(), rss, pss))
+            self.samples.append((time.time(), rss, pss if with_pss else None))
             time.sleep(INTERVAL)
 
     def __enter__(self) -> TreeRss:  # noqa: PYI034
@@ -158,10 +164,11 @@ class TreeRss:
         self._thread.join()
 
     def peak(self, start: float = 0.0, end: float = float("inf"), *, pss: bool = False) -> int:
-        """The peak RSS (or PSS) over ``[start, end]`` widened by one sampling interval (short stages get a
-        sample)."""
+        """The peak RSS (or PSS) over ``[start, end]`` widened by one interval between samples of that figure
+        (short stages get a sample)."""
+        slack = INTERVAL * (PSS_EVERY if pss else 1)
         return max((sample[2 if pss else 1] for sample in self.samples
-                    if start - INTERVAL <= sample[0] <= end + INTERVAL), default=0)
+                    if start - slack <= sample[0] <= end + slack and sample[2 if pss else 1] is not None), default=0)
 
 
 def _stamp(line: str) -> float | None:
