@@ -164,11 +164,12 @@ class TreeRss:
         self._thread.join()
 
     def peak(self, start: float = 0.0, end: float = float("inf"), *, pss: bool = False) -> int:
-        """The peak RSS (or PSS) over ``[start, end]`` widened by one interval between samples of that figure
-        (short stages get a sample)."""
-        slack = INTERVAL * (PSS_EVERY if pss else 1)
-        return max((sample[2 if pss else 1] for sample in self.samples
-                    if start - slack <= sample[0] <= end + slack and sample[2 if pss else 1] is not None), default=0)
+        """The peak RSS (or PSS) over ``[start, end]``; for a stage shorter than the interval between samples of
+        that figure, the first sample after it started."""
+        column = 2 if pss else 1
+        taken = [sample for sample in self.samples if sample[column] is not None]
+        inside = [sample[column] for sample in taken if start <= sample[0] <= end]
+        return max(inside) if inside else next((sample[column] for sample in taken if sample[0] >= start), 0)
 
 
 def _stamp(line: str) -> float | None:
