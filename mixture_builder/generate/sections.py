@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -109,11 +109,11 @@ class StageResources:
     )
 
     def __post_init__(self) -> None:
-        for name in ("cpus_per_task", "gpus_per_task", "mem_per_cpu_gb"):
+        for name, minimum in (("cpus_per_task", 1), ("gpus_per_task", 0), ("mem_per_cpu_gb", 0)):
             value = getattr(self, name)
-            if value is not None and value < (1 if name == "cpus_per_task" else 0):
-                raise ConfigError(f"{name} must be >= {1 if name == 'cpus_per_task' else 0}, got {value}",
-                                  field=name, fix="leave it out to use the executor's")
+            if value is not None and value < minimum:
+                raise ConfigError(f"{name} must be >= {minimum}, got {value}", field=name,
+                                  fix="leave it out to use the executor's")
 
 
 @dataclass
@@ -189,9 +189,8 @@ class ExecutorConfig:
         stage = self.stages.get(name)
         if stage is None:
             return replace(self, stages={})
-        overrides = {key: getattr(stage, key) for key in
-                     ("partition", "cpus_per_task", "gpus_per_task", "mem_per_cpu_gb", "time")
-                     if getattr(stage, key) is not None}
+        overrides = {f.name: value for f in fields(stage)
+                     if f.name != "sbatch_args" and (value := getattr(stage, f.name)) is not None}
         return replace(self, **overrides, sbatch_args={**self.sbatch_args, **stage.sbatch_args}, stages={})
 
     def threads_per_task(self, tasks: int) -> int:
